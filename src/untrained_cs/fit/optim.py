@@ -1,0 +1,82 @@
+"""Optimisers with one learning rate per independent member (leading dim of each parameter).
+
+Members never interact: each parameter tensor's row b belongs to member b, and the step of
+row b uses ``lr[b]``. A member with lr 0 is frozen. State can be snapshotted and restored
+row-wise, which is how divergence is undone for the members that diverged only.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _per_member(lr: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    return lr.reshape(-1, *[1] * (p.dim() - 1)).to(p.dtype)
+
+
+class MemberwiseOptimizer:
+    """Base: parameters, per-member learning rates, snapshots of all state tensors."""
+
+    def __init__(self, params: list[torch.Tensor], lr: torch.Tensor) -> None:
+        self.params = params
+        self.lr = lr.clone()
+
+    def state_tensors(self) -> list[torch.Tensor]:
+        return list(self.params)
+
+    @torch.no_grad()
+    def snapshot(self) -> list[torch.Tensor]:
+        return [t.detach().clone() for t in self.state_tensors()]
+
+    @torch.no_grad()
+    def restore(self, snap: list[torch.Tensor], members: torch.Tensor) -> None:
+        """Copy the snapshot back into the rows of ``members`` (a bool mask [B])."""
+        for t, s in zip(self.state_tensors(), snap, strict=True):
+            mask = members.reshape(-1, *[1] * (t.dim() - 1))
+            t.copy_(torch.where(mask, s, t))
+
+    def step(self, grads: list[torch.Tensor]) -> None:
+        raise NotImplementedError
+
+
+class GradientDescent(MemberwiseOptimizer):
+    """Plain gradient descent: θ ← θ − η_b ∇L_b (the paper's algorithm)."""
+
+    @torch.no_grad()
+    def step(self, grads: list[torch.Tensor]) -> None:
+        for p, g in zip(self.params, grads, strict=True):
+            p.sub_(_per_member(self.lr, p) * g)
+
+
+class Adam(MemberwiseOptimizer):
+    """Adam (Kingma & Ba) with bias correction and per-member learning rates."""
+
+    def __init__(
+        self, params: list[torch.Tensor], lr: torch.Tensor, betas=(0.9, 0.999), eps: float = 1e-8
+    ) -> None:
+        super().__init__(params, lr)
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.t = 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    def state_tensors(self) -> list[torch.Tensor]:
+        return [*self.params, *self.m, *self.v]
+
+    @torch.no_grad()
+    def step(self, grads: list[torch.Tensor]) -> None:
+        self.t += 1
+        c1 = 1.0 - self.beta1**self.t
+        c2 = 1.0 - self.beta2**self.t
+        torch._foreach_lerp_(self.m, grads, 1.0 - self.beta1)
+        torch._foreach_mul_(self.v, self.beta2)
+        torch._foreach_addcmul_(self.v, grads, grads, value=1.0 - self.beta2)
+        denom = torch._foreach_sqrt(self.v)
+        torch._foreach_div_(denom, c2**0.5)
+        torch._foreach_add_(denom, self.eps)
+        for p, m, d in zip(self.params, self.m, denom, strict=True):
+            p.addcdiv_(m * _per_member(self.lr, p), d, value=-1.0 / c1)
+
+
+OPTIMIZERS = {"adam": Adam, "gd": GradientDescent}

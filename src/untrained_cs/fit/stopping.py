@@ -1,0 +1,117 @@
+"""The "until convergence" rule, the plateau schedule and divergence detection, per member.
+
+Evaluated every ``check_every`` iterations on the losses logged there (one host sync per
+check, none in between). A member stops when
+
+* its loss falls below ``loss_floor`` × ½||y||² (reason ``"loss_floor"``): the
+  measurements are fitted to a relative residual ||AG(θ) − y|| / ||y|| ≤ √loss_floor
+  (0.3 % at the default 1e-5) — an over-parameterised generator fits y exactly in the
+  limit, so this is where "until convergence" ends in the interpolating regime, or
+* the best loss of the last ``window`` iterations improves on the best of the window
+  before by less than ``tol`` (relative) — the loss has settled (reason ``"converged"``), or
+* ``max_iters`` is reached (reason ``"max_iters"``, not converged).
+
+Using the windows' best losses makes the rule robust to the oscillation of Adam's loss.
+With ``plateau=True`` the learning rate is multiplied by ``factor`` when the best loss has
+not improved by ``threshold`` (relative) for ``patience`` checks, so that Adam settles.
+A non-finite loss, or one above ``blowup`` × the best so far, marks a divergence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class StopRule:
+    """Settings of the stopping rule and the plateau schedule (see module docstring)."""
+
+    max_iters: int = 20000
+    tol: float = 1e-3
+    window: int = 500
+    loss_floor: float = 1e-5
+    check_every: int = 50
+    plateau: bool = True
+    patience: int = 5
+    factor: float = 0.5
+    threshold: float = 1e-2
+    min_lr_ratio: float = 1e-4
+    blowup: float = 1e4
+
+    def validate(self) -> None:
+        if self.max_iters <= 0:
+            raise ValueError(f"max_iters must be > 0, got {self.max_iters}")
+        if self.tol <= 0:
+            raise ValueError(f"tol must be > 0, got {self.tol}")
+        if self.window <= 0 or self.check_every <= 0:
+            raise ValueError("window and check_every must be > 0")
+        if self.window % self.check_every:
+            raise ValueError(
+                f"window ({self.window}) must be a multiple of check_every ({self.check_every})"
+            )
+
+
+@dataclass
+class StopState:
+    """Per-member bookkeeping of the rule for B members."""
+
+    rule: StopRule
+    floor: np.ndarray  # [B] absolute loss floors
+    lr0: np.ndarray  # [B] initial learning rates
+    best: np.ndarray = field(init=False)
+    bad_checks: np.ndarray = field(init=False)
+    losses: list[np.ndarray] = field(default_factory=list)
+    active: np.ndarray = field(init=False)
+    reason: list[str] = field(init=False)
+    stop_iteration: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        b = len(self.floor)
+        self.best = np.full(b, np.inf)
+        self.bad_checks = np.zeros(b, dtype=int)
+        self.active = np.ones(b, dtype=bool)
+        self.reason = [""] * b
+        self.stop_iteration = np.zeros(b, dtype=int)
+
+    def diverged(self, loss: np.ndarray) -> np.ndarray:
+        """Members whose loss is non-finite or has blown up (only active ones)."""
+        bad = ~np.isfinite(loss) | (loss > self.rule.blowup * self.best)
+        return bad & self.active
+
+    def update(self, iteration: int, loss: np.ndarray, lr: np.ndarray) -> np.ndarray:
+        """Record a check's losses; return the new learning rates (plateau schedule).
+
+        Marks members as stopped (``active`` False) with their reason. ``loss`` must be
+        finite for active members (call :meth:`diverged` first).
+        """
+        r = self.rule
+        loss = np.where(self.active, loss, np.nan)
+        self.losses.append(loss)
+        lr = lr.copy()
+        improved = loss < self.best * (1.0 - r.threshold)
+        self.best = np.where(self.active, np.fmin(self.best, loss), self.best)
+        self.bad_checks = np.where(improved, 0, self.bad_checks + 1)
+        if r.plateau:
+            cut = self.active & (self.bad_checks >= r.patience) & (lr > self.lr0 * r.min_lr_ratio)
+            lr = np.where(cut, lr * r.factor, lr)
+            self.bad_checks = np.where(cut, 0, self.bad_checks)
+        self._stop(self.active & (loss <= self.floor), iteration, "loss_floor")
+        per_window = r.window // r.check_every
+        if len(self.losses) > 2 * per_window:
+            hist = np.stack(self.losses[-2 * per_window :])
+            prev = np.nanmin(hist[:per_window], axis=0)
+            cur = np.nanmin(hist[per_window:], axis=0)
+            rel = (prev - cur) / np.maximum(prev, 1e-300)
+            # |rel|: a window that got worse (Adam oscillating) is not convergence
+            self._stop(self.active & (np.abs(rel) < r.tol), iteration, "converged")
+        if iteration >= r.max_iters:
+            self._stop(self.active, iteration, "max_iters")
+        return lr
+
+    def _stop(self, members: np.ndarray, iteration: int, reason: str) -> None:
+        for b in np.flatnonzero(members):
+            self.active[b] = False
+            self.reason[b] = reason
+            self.stop_iteration[b] = iteration

@@ -1,0 +1,24 @@
+"""Un-trained generators G(θ): deep decoder, two-layer ReLU(UC)v, linear Jc, deep image prior."""
+
+from .base import Generator
+from .deep_decoder import DeepDecoder, size_schedule
+from .dip import DeepImagePrior
+from .factory import GENERATORS, make_generator
+from .kernels import circulant_norm, gaussian_kernel, make_kernel, triangular_kernel
+from .linear import LinearGenerator
+from .two_layer import TwoLayerGenerator
+
+__all__ = [
+    "GENERATORS",
+    "DeepDecoder",
+    "DeepImagePrior",
+    "Generator",
+    "LinearGenerator",
+    "TwoLayerGenerator",
+    "circulant_norm",
+    "gaussian_kernel",
+    "make_generator",
+    "make_kernel",
+    "size_schedule",
+    "triangular_kernel",
+]

@@ -1,0 +1,183 @@
+r"""The deep decoder (eq 4): B_{i+1} = cn(ReLU(U_i B_i C_i)), then a 1x1 head (or v).
+
+Only the 1x1 channel mixings C_i (and the norms' affine terms) are trained; U_i is a fixed
+upsampling (bilinear / linear / nearest) or, in the fixed-kernel variant, a fixed circular
+convolution at constant size. Works on 1D signals ``(C, N)`` and 2D images ``(C, H, W)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .base import Generator
+from .kernels import kernel_spectrum, make_kernel
+from .layers import circular_convolve, mix_channels, relu_channel_norm, uniform_bound, upsample
+
+UPSAMPLE_MODES = ("bilinear", "linear", "nearest", "fixed")
+
+
+def size_schedule(out: Sequence[int], layers: int, input_size: Sequence[int] | None = None):
+    """Spatial sizes of the d layer inputs B_0..B_{d-1}, ending at the output size.
+
+    ×2 per layer when the output divides by 2^{d-1}; otherwise geometric from the input size
+    (default out / 2^{d-1}, at least 2) to the output, rounded. Raises ``ValueError`` when the
+    output is too small for the number of layers.
+    """
+    d = layers
+    out = [int(s) for s in out]
+    if input_size is None:
+        need = 2**d
+        if min(out) < need:
+            raise ValueError(
+                f"DeepDecoder with {d} layers needs an output of at least {need} per dimension "
+                f"(input ≥ 2 after {d - 1} halvings), got {'x'.join(map(str, out))}"
+            )
+        input_size = [max(2, round(s / 2 ** (d - 1))) for s in out]
+    start = [int(s) for s in input_size]
+    if len(start) != len(out) or any(not 1 <= a <= b for a, b in zip(start, out, strict=True)):
+        raise ValueError(f"DeepDecoder input size {start} must lie between 1 and output {out}")
+    sizes = []
+    for i in range(d):
+        t = i / (d - 1) if d > 1 else 1.0
+        sizes.append(
+            tuple(
+                s * 2**i if s * 2 ** (d - 1) == o else round(s * (o / s) ** t)
+                for s, o in zip(start, out, strict=True)
+            )
+        )
+    sizes[-1] = tuple(out)
+    return sizes
+
+
+class DeepDecoder(Generator):
+    """Deep decoder with ``layers`` layers of ``channels`` channels, batched over seeds.
+
+    Args:
+        out_shape: ``(C, H, W)`` for images or ``(C, N)`` for 1D signals.
+        channels: k for every layer, or a list of length ``layers``.
+        layers: d, the number of (1x1 conv, upsample, ReLU, channel norm) layers.
+        upsample: ``"bilinear"``/``"linear"``/``"nearest"`` ×2 (or geometric) upsampling, or
+            ``"fixed"``: a fixed circular convolution with ``kernel`` at full size.
+        kernel: for ``"fixed"``: a tensor of the spatial shape, or ``(kind, width)``.
+        input_size: spatial size of the fixed input (default out / 2^{d-1}).
+        affine: learn a per-channel scale and shift after each normalisation.
+        sigmoid: squash the output into (0, 1) (natural images in [0, 1]).
+        head: ``"conv"`` (a trained 1x1 convolution to C channels) or ``"fixed"``: the last
+            layer is ReLU(U B C) v with v = [1,…,1,−1,…,−1]/√k fixed (eq 3/4), no norm.
+        seed: one seed, or one per independent member (``batch`` = number of seeds).
+        input_scale: the fixed input is uniform noise times this (published: 0.1).
+    """
+
+    input: torch.Tensor
+    kernel_fft: torch.Tensor
+    v: torch.Tensor
+
+    def __init__(
+        self,
+        out_shape: Sequence[int] = (1, 64, 64),
+        channels: int | Sequence[int] = 64,
+        layers: int = 5,
+        upsample: str = "bilinear",
+        kernel: torch.Tensor | tuple[str, float] | None = None,
+        input_size: Sequence[int] | None = None,
+        affine: bool = True,
+        sigmoid: bool = True,
+        head: str = "conv",
+        seed: int | Sequence[int] = 0,
+        input_scale: float = 0.1,
+    ) -> None:
+        super().__init__(out_shape, seed)
+        if len(self.out_shape) not in (2, 3):
+            raise ValueError(f"DeepDecoder out_shape must be (C, N) or (C, H, W), got {out_shape}")
+        if layers < 1:
+            raise ValueError(f"DeepDecoder needs at least 1 layer, got {layers}")
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"DeepDecoder upsample must be one of {UPSAMPLE_MODES}")
+        if head not in ("conv", "fixed"):
+            raise ValueError("DeepDecoder head must be 'conv' or 'fixed'")
+        ks = [int(channels)] * layers if isinstance(channels, int) else [int(c) for c in channels]
+        if len(ks) != layers or min(ks) < 1:
+            raise ValueError(f"DeepDecoder channels must be {layers} positive counts, got {ks}")
+        spatial = self.out_shape[1:]
+        self.layers, self.channels, self.upsample_mode, self.head = layers, ks, upsample, head
+        self.sigmoid = sigmoid and head == "conv"
+        if upsample == "fixed":
+            self.sizes = [tuple(spatial)] * layers
+            u = make_kernel(kernel[0], spatial, kernel[1]) if isinstance(kernel, tuple) else kernel
+            if u is None or tuple(u.shape) != tuple(spatial):
+                raise ValueError(f"DeepDecoder 'fixed' needs a kernel of shape {tuple(spatial)}")
+            self.register_buffer(
+                "kernel_fft", kernel_spectrum(u.to(torch.float64)).to(torch.complex64)
+            )
+        else:
+            self.sizes = size_schedule(spatial, layers, input_size)
+        gens = self.member_generators()
+        self.register_buffer(
+            "input",
+            self.stack_draws(
+                gens, lambda g: torch.rand(ks[0], *self.sizes[0], generator=g) * input_scale
+            ),
+        )
+        outs = [ks[min(i + 1, layers - 1)] for i in range(layers)]
+        self.weights = nn.ParameterList()
+        for k_in, k_out in zip(ks, outs, strict=True):
+            b = uniform_bound(k_in)
+            self.weights.append(
+                nn.Parameter(
+                    self.stack_draws(
+                        gens,
+                        lambda g, k_in=k_in, k_out=k_out, b=b: (
+                            (torch.rand(k_out, k_in, generator=g) * 2 - 1) * b
+                        ),
+                    )
+                )
+            )
+        normed = outs if head == "conv" else outs[:-1]
+        self.normed_layers = len(normed)
+        self.norm_weights = nn.ParameterList(
+            [nn.Parameter(torch.ones(self.batch, k)) for k in normed] if affine else []
+        )
+        self.norm_biases = nn.ParameterList(
+            [nn.Parameter(torch.zeros(self.batch, k)) for k in normed] if affine else []
+        )
+        k_last = outs[-1]
+        if head == "conv":
+            b = uniform_bound(k_last)
+            self.head_weight = nn.Parameter(
+                self.stack_draws(
+                    gens, lambda g: (torch.rand(self.out_shape[0], k_last, generator=g) * 2 - 1) * b
+                )
+            )
+        else:
+            v = torch.ones(k_last)
+            v[k_last // 2 :] = -1.0
+            self.register_buffer("v", v / math.sqrt(k_last))
+
+    def _resample(self, x: torch.Tensor, i: int) -> torch.Tensor:
+        if self.upsample_mode == "fixed":
+            return circular_convolve(x, self.kernel_fft)
+        target = self.sizes[i + 1] if i + 1 < self.layers else self.sizes[-1]
+        return upsample(x, target, self.upsample_mode)
+
+    def forward(self) -> torch.Tensor:
+        x = self.input
+        for i, w in enumerate(self.weights):
+            z = self._resample(mix_channels(x, w), i)
+            if i < self.normed_layers:
+                affine = len(self.norm_weights) > 0
+                ones = torch.ones(self.batch, z.shape[1], device=z.device, dtype=z.dtype)
+                x = relu_channel_norm(
+                    z,
+                    self.norm_weights[i] if affine else ones,
+                    self.norm_biases[i] if affine else ones * 0,
+                )
+            else:
+                x = torch.relu(z)
+        if self.head == "fixed":
+            return torch.einsum("bk...,k->b...", x, self.v).unsqueeze(1)
+        x = mix_channels(x, self.head_weight)
+        return torch.sigmoid(x) if self.sigmoid else x

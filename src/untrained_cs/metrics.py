@@ -1,0 +1,41 @@
+"""Image-quality metrics on tensors in [0, 1]: MSE, NMSE, PSNR (data range 1), SSIM."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skimage.metrics import structural_similarity
+
+
+def _flat(x: torch.Tensor) -> torch.Tensor:
+    """``[B, ...]`` → ``[B, n]`` (a single unbatched signal is treated as B = 1)."""
+    return x.reshape(x.shape[0], -1) if x.dim() > 1 else x.reshape(1, -1)
+
+
+def mse(estimate: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Mean squared error per batch element: ||x̂ − x||² / n."""
+    return (_flat(estimate) - _flat(truth)).abs().pow(2).mean(dim=1)
+
+
+def nmse(estimate: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Normalised squared error per batch element: ||x̂ − x||² / ||x||²."""
+    err = (_flat(estimate) - _flat(truth)).abs().pow(2).sum(dim=1)
+    return err / _flat(truth).abs().pow(2).sum(dim=1).clamp_min(1e-30)
+
+
+def psnr(estimate: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """Peak signal-to-noise ratio in dB per batch element: 10 log10(range² / MSE)."""
+    return 10.0 * torch.log10(data_range**2 / mse(estimate, truth).clamp_min(1e-30))
+
+
+def ssim(estimate: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> float:
+    """Structural similarity (scikit-image) of one image; channels first ``[C, H, W]`` or 2D."""
+    a = estimate.detach().cpu().double().numpy()
+    b = truth.detach().cpu().double().numpy()
+    a, b = np.squeeze(a), np.squeeze(b)
+    if a.shape != b.shape:
+        raise ValueError(f"ssim needs equal shapes, got {a.shape} and {b.shape}")
+    if a.ndim == 3:  # [C, H, W] colour
+        return float(structural_similarity(a, b, data_range=data_range, channel_axis=0))
+    win = min(7, *(s if s % 2 else s - 1 for s in a.shape))
+    return float(structural_similarity(a, b, data_range=data_range, win_size=max(win, 3)))

@@ -1,0 +1,29 @@
+"""Measurement operators A (Gaussian, structured random, pixel mask, and the MRI models).
+
+All share the :class:`Operator` interface and live in one registry (:data:`OPERATORS`).
+"""
+
+from .base import Operator
+from .checks import dot_test, linearity_test, min_norm_solve, norm_ratio, operator_norm, vjp_test
+from .gaussian import GaussianOperator
+from .mask import MaskOperator
+from .registry import OPERATORS, OperatorSpec, check_ratio, make_operator, register
+from .structured import StructuredOperator
+
+__all__ = [
+    "OPERATORS",
+    "GaussianOperator",
+    "MaskOperator",
+    "Operator",
+    "OperatorSpec",
+    "StructuredOperator",
+    "check_ratio",
+    "dot_test",
+    "linearity_test",
+    "make_operator",
+    "min_norm_solve",
+    "norm_ratio",
+    "operator_norm",
+    "register",
+    "vjp_test",
+]

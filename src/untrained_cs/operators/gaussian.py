@@ -1,0 +1,85 @@
+"""Dense Gaussian measurement matrices, iid N(0, 1/m), so that E||Ax||^2 = ||x||^2."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from ..seeding import seed_list
+from .base import Operator, Shape
+
+
+class GaussianOperator(Operator):
+    """y = A x with A in R^{m x n} iid N(0, 1/m), drawn from an explicit seed.
+
+    Args:
+        in_shape: shape of one signal (flattened to n entries).
+        m: number of measurements.
+        seed: one seed, or one per independent draw (then ``count`` = len(seed)).
+        dtype: storage dtype of A: ``torch.float32`` (default) or ``torch.bfloat16``, which
+            halves memory traffic; products are then accumulated in float32 and A in bf16
+            *is* the measurement matrix (y must be made with this same operator).
+    """
+
+    matrix: torch.Tensor
+
+    def __init__(
+        self,
+        in_shape: Shape,
+        m: int,
+        seed: int | Sequence[int] = 0,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        seeds = seed_list(seed)
+        super().__init__(in_shape, (int(m),), count=len(seeds))
+        if m < 1:
+            raise ValueError(f"GaussianOperator needs m >= 1 measurements, got {m}")
+        if dtype not in (torch.float32, torch.bfloat16, torch.float64):
+            raise ValueError(f"GaussianOperator stores float32, float64 or bfloat16, got {dtype}")
+        n = self.n
+        mats = []
+        for s in seeds:
+            g = torch.Generator().manual_seed(int(s))
+            mats.append(
+                torch.randn(
+                    self.m,
+                    n,
+                    generator=g,
+                    dtype=torch.float64 if dtype == torch.float64 else torch.float32,
+                )
+                / math.sqrt(self.m)
+            )
+        self.seeds = seeds
+        self.register_buffer("matrix", torch.stack(mats).to(dtype))  # [count, m, n]
+
+    def _compute_dtype(self, x: torch.Tensor) -> torch.dtype:
+        return torch.float64 if x.dtype == torch.float64 else torch.float32
+
+    def _matmul(self, x: torch.Tensor, transpose: bool) -> torch.Tensor:
+        a = self.matrix
+        out_dtype = self._compute_dtype(x)
+        if a.dtype == torch.bfloat16:
+            # bf16 operands, float32 accumulation inside the matmul kernel.
+            x = x.to(torch.bfloat16)
+        else:
+            a = a.to(out_dtype)
+            x = x.to(out_dtype)
+        if self.count == 1:
+            mat = a[0]
+            out = x @ mat if transpose else x @ mat.T
+        else:
+            mat = a.transpose(1, 2) if transpose else a
+            out = torch.bmm(mat, x.unsqueeze(-1)).squeeze(-1)
+        return out.to(out_dtype)
+
+    def matvec(self, x: torch.Tensor) -> torch.Tensor:
+        return self._matmul(x.reshape(x.shape[0], -1), transpose=False)
+
+    def rmatvec(self, y: torch.Tensor) -> torch.Tensor:
+        return self._matmul(y, transpose=True).reshape(y.shape[0], *self.in_shape)
+
+    def dense(self) -> torch.Tensor:
+        """The matrix itself, ``[count, m, n]``."""
+        return self.matrix

@@ -1,0 +1,51 @@
+"""Pixel mask (inpainting): observe a seeded random subset of the signal's entries."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from ..seeding import generator, seed_list
+from .base import Operator, Shape
+
+
+class MaskOperator(Operator):
+    """y = x[observed], the entries of a seeded random subset holding ``fraction`` of them.
+
+    The output is the list of observed values ``[B, m]``, m = round(fraction * n); the adjoint
+    puts them back in place and zero-fills the rest. Unscaled, so E||Ax||^2 = (m/n) ||x||^2.
+    """
+
+    kept: torch.Tensor
+
+    def __init__(self, in_shape: Shape, fraction: float, seed: int | Sequence[int] = 0) -> None:
+        seeds = seed_list(seed)
+        n = math.prod(in_shape)
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError(f"MaskOperator fraction must lie in (0, 1], got {fraction}")
+        m = max(1, round(fraction * n))
+        super().__init__(in_shape, (m,), count=len(seeds))
+        self.fraction = float(fraction)
+        self.seeds = seeds
+        kept = [torch.randperm(n, generator=generator(s))[:m].sort().values for s in seeds]
+        self.register_buffer("kept", torch.stack(kept))  # [count, m]
+
+    def _kept_for(self, batch: int) -> torch.Tensor:
+        return self.kept.expand(batch, -1) if self.count == 1 else self.kept
+
+    def matvec(self, x: torch.Tensor) -> torch.Tensor:
+        b = x.shape[0]
+        return torch.gather(x.reshape(b, -1), 1, self._kept_for(b))
+
+    def rmatvec(self, y: torch.Tensor) -> torch.Tensor:
+        b = y.shape[0]
+        full = torch.zeros(b, self.n, dtype=y.dtype, device=y.device)
+        return full.scatter(1, self._kept_for(b), y).reshape(b, *self.in_shape)
+
+    def mask_image(self) -> torch.Tensor:
+        """The 0/1 mask of observed entries, ``[count, *in_shape]``."""
+        ones = torch.ones(self.kept.shape, device=self.kept.device)
+        full = torch.zeros(self.count, self.n, device=self.kept.device)
+        return full.scatter(1, self.kept, ones).reshape(self.count, *self.in_shape)

@@ -1,0 +1,59 @@
+r"""The trigonometric basis of eq (10) and p-smooth signals.
+
+w_0 = 1/\sqrt{n}; cosines \sqrt{2/n}\cos(2\pi j i/n) and sines \sqrt{2/n}\sin(2\pi j i/n) for
+frequencies i = 1, …, ⌈n/2⌉ − 1; for even n the alternating (−1)^j/\sqrt{n} at i = n/2.
+Columns are returned in frequency order (w_0, cos 1, sin 1, cos 2, sin 2, …), so the first p
+columns span the p-smooth signals.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..seeding import generator
+
+
+def trig_basis(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Orthonormal ``[n, n]`` matrix whose columns are eq (10)'s functions, low frequency first."""
+    if n < 1:
+        raise ValueError(f"trig_basis needs n >= 1, got {n}")
+    j = torch.arange(n, dtype=torch.float64)
+    cols = [torch.full((n,), 1.0 / math.sqrt(n), dtype=torch.float64)]
+    for i in range(1, (n + 1) // 2):
+        cols.append(math.sqrt(2.0 / n) * torch.cos(2 * math.pi * j * i / n))
+        cols.append(math.sqrt(2.0 / n) * torch.sin(2 * math.pi * j * i / n))
+    if n % 2 == 0 and n > 1:
+        cols.append((-1.0) ** j / math.sqrt(n))
+    return torch.stack(cols, dim=1).to(dtype)
+
+
+def frequencies(n: int) -> torch.Tensor:
+    """Frequency of each column of :func:`trig_basis` (0, 1, 1, 2, 2, …)."""
+    f = [0]
+    for i in range(1, (n + 1) // 2):
+        f += [i, i]
+    if n % 2 == 0 and n > 1:
+        f.append(n // 2)
+    return torch.tensor(f)
+
+
+def smooth_signal(n: int, p: int, seed: int = 0, dtype: torch.dtype = torch.float64):
+    """A p-smooth signal: iid N(0, 1) coefficients on the first p basis functions, unit norm."""
+    if not 1 <= p <= n:
+        raise ValueError(f"smooth_signal needs 1 <= p <= n, got p = {p}, n = {n}")
+    coeffs = torch.randn(p, generator=generator(seed), dtype=torch.float64)
+    x = trig_basis(n)[:, :p] @ coeffs
+    return (x / x.norm()).to(dtype)
+
+
+def project(x: torch.Tensor, p: int) -> torch.Tensor:
+    """Orthogonal projection of the last dim of ``x`` onto the first p basis functions."""
+    w = trig_basis(x.shape[-1], dtype=x.dtype)[:, :p]
+    return (x @ w) @ w.T
+
+
+def energy_spectrum(x: torch.Tensor) -> torch.Tensor:
+    """Squared coefficients ⟨w_i, x⟩² of the last dim of ``x`` in frequency order."""
+    return (x @ trig_basis(x.shape[-1], dtype=x.dtype)) ** 2

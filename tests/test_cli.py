@@ -1,0 +1,109 @@
+"""`untrained-cs reconstruct` end to end at a tiny size, and every bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from untrained_cs.cli import main
+
+TINY = [
+    "reconstruct",
+    "--size",
+    "32",
+    "--layers",
+    "3",
+    "--channels",
+    "8",
+    "--max-iters",
+    "100",
+    "--quiet",
+]
+KEYS = {
+    "psnr",
+    "ssim",
+    "mse",
+    "loss",
+    "iterations",
+    "converged",
+    "stop_reason",
+    "best_iteration",
+    "best_psnr",
+    "seconds",
+    "device",
+    "config",
+}
+
+
+def test_reconstruct_end_to_end(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main([*TINY, "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    files = {p.name for p in out.iterdir()}
+    assert {
+        "reconstruction.png",
+        "comparison.png",
+        "curves.png",
+        "history.csv",
+        "metrics.json",
+        "measurements.npy",
+        "truth.png",
+    } <= files
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert KEYS <= set(metrics) and printed["psnr"] == metrics["psnr"]
+    assert metrics["config"]["generator_seed"] == 0 and metrics["config"]["operator_seed"] == 1
+    assert metrics["iterations"] == 100 and metrics["psnr"] > 15
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0] == "iteration,loss,lr,mse,psnr" and len(rows) == 4  # 0, 50, 100
+    # a second run into the same folder replaces it
+    assert main([*TINY, "--out", str(out), "--operator", "structured"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["config"]["operator"] == "structured"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--image", "no/such/file.png"], "no such file"),
+        (["--ratio", "0"], "ratio"),
+        (["--ratio", "1.5"], "ratio"),
+        (["--size", "16", "--layers", "5"], "at least 32"),
+        (["--lr", "0"], "--lr"),
+        (["--lr", "-1"], "--lr"),
+        (["--max-iters", "0"], "--max-iters"),
+        (["--tol", "0"], "--tol"),
+        (["--operator", "nope"], "--operator"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_folder(tmp_path, capsys, args, message):
+    out = tmp_path / "run"
+    code = run_cli([*TINY, "--out", str(out), *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and message in err
+    assert not out.exists() and not any(tmp_path.iterdir())
+
+
+def test_cuda_without_cuda_exits_2(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    out = tmp_path / "run"
+    assert main([*TINY, "--out", str(out), "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_refuses_to_clobber_a_foreign_folder(tmp_path, capsys):
+    (tmp_path / "data.txt").write_text("keep me")
+    assert main([*TINY, "--out", str(tmp_path)]) == 2
+    assert (tmp_path / "data.txt").read_text() == "keep me"
+
+
+def run_cli(argv: list[str]) -> int:
+    """The exit code, whether main returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)

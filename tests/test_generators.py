@@ -1,0 +1,142 @@
+"""Generator shapes, parameter counts, seeding, batching and torch.func compatibility."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.func import functional_call, stack_module_state, vmap
+
+from untrained_cs.generators import (
+    DeepDecoder,
+    DeepImagePrior,
+    LinearGenerator,
+    TwoLayerGenerator,
+    make_kernel,
+    size_schedule,
+)
+from untrained_cs.generators.layers import channel_norm, relu_channel_norm
+
+
+@pytest.mark.parametrize("shape", [(1, 64, 64), (3, 37, 53), (1, 320, 320), (1, 256), (2, 100)])
+def test_deep_decoder_output_shapes(shape):
+    g = DeepDecoder(shape, channels=8, layers=4 if len(shape) == 3 else 3)
+    out = g()
+    assert out.shape == (1, *shape)
+    assert out.min() >= 0 and out.max() <= 1  # sigmoid output
+
+
+def test_size_schedule_doubles_or_grows_geometrically():
+    assert size_schedule((64, 64), 5) == [(4, 4), (8, 8), (16, 16), (32, 32), (64, 64)]
+    sizes = size_schedule((37, 53), 5)
+    assert sizes[-1] == (37, 53)
+    assert all(
+        a <= b
+        for s, t in zip(sizes[:-1], sizes[1:], strict=True)
+        for a, b in zip(s, t, strict=True)
+    )
+
+
+def test_deep_decoder_too_small_output_is_rejected():
+    with pytest.raises(ValueError, match="at least 32 per dimension"):
+        DeepDecoder((1, 16, 16), layers=5)
+
+
+def test_deep_decoder_parameter_count():
+    k, d, c = 64, 5, 1
+    g = DeepDecoder((c, 64, 64), channels=k, layers=d)
+    assert g.num_parameters() == d * k * k + c * k + 2 * d * k
+    g = DeepDecoder((c, 64, 64), channels=[8, 16, 16, 32, 32], layers=5, affine=False)
+    assert g.num_parameters() == 8 * 16 + 16 * 16 + 16 * 32 + 32 * 32 + 32 * 32 + 32
+
+
+def test_fixed_kernel_variant_with_fixed_output_combination():
+    g = DeepDecoder(
+        (1, 512), channels=16, layers=4, upsample="fixed", kernel=("triangular", 4.0), head="fixed"
+    )
+    out = g()
+    assert out.shape == (1, 1, 512)
+    assert g.num_parameters() == 4 * 16 * 16 + 2 * 3 * 16  # no head weights, 3 normed layers
+
+
+def test_members_equal_single_generators():
+    many = DeepDecoder((1, 32, 32), channels=8, layers=3, seed=[5, 6, 7])
+    for b, s in enumerate([5, 6, 7]):
+        single = DeepDecoder((1, 32, 32), channels=8, layers=3, seed=s)
+        torch.testing.assert_close(many()[b : b + 1], single())
+
+
+def test_seeded_and_distinct():
+    a, b = DeepDecoder((1, 32, 32), 8, 3, seed=1), DeepDecoder((1, 32, 32), 8, 3, seed=1)
+    c = DeepDecoder((1, 32, 32), 8, 3, seed=2)
+    assert torch.equal(a(), b())
+    assert not torch.allclose(a(), c())
+
+
+def _vmap_matches(make):
+    models = [make(s) for s in range(3)]
+    params, buffers = stack_module_state(models)
+    base = make(0)
+    out = vmap(lambda p, b: functional_call(base, (p, b), ()))(params, buffers)
+    for i, m in enumerate(models):
+        torch.testing.assert_close(out[i], m(), atol=1e-4, rtol=1e-4)
+
+
+def test_vmap_functional_call_deep_decoder():
+    _vmap_matches(lambda s: DeepDecoder((1, 32, 32), channels=8, layers=3, seed=s))
+
+
+def test_vmap_functional_call_two_layer_and_dip():
+    _vmap_matches(lambda s: TwoLayerGenerator((1, 64), channels=16, seed=s))
+    _vmap_matches(lambda s: DeepImagePrior((1, 33, 33), seed=s))
+
+
+def test_two_layer_matches_dense_circulant_formula():
+    n, k = 24, 6
+    g = TwoLayerGenerator((1, n), channels=k, kernel=("gaussian", 2.0), seed=3)
+    u = g.kernel
+    U = torch.stack([torch.roll(u, i) for i in range(n)], dim=1)  # U[:, i] = u shifted by i
+    C = g.weight.detach()[0].double().T  # [n, k]
+    v = g.v.double()
+    ref = torch.relu(U @ C) @ v
+    torch.testing.assert_close(g()[0, 0].double(), ref, atol=1e-5, rtol=1e-5)
+
+
+def test_two_layer_2d_and_theorem3_init():
+    g = TwoLayerGenerator((1, 16, 16), channels=8, kernel=("triangular", 3.0))
+    assert g().shape == (1, 1, 16, 16)
+    y = torch.randn(1, 40) * 3
+    g.prepare(y, None)
+    assert g.weight.std().item() == pytest.approx(g.theorem3_scale(y).item(), rel=1e-5)
+
+
+def test_linear_generator_and_dip_shapes():
+    J = torch.randn(10, 40)
+    g = LinearGenerator(J, batch=2)
+    assert g().shape == (2, 1, 10) and g.num_parameters() == 40
+    assert DeepImagePrior((1, 40, 40))().shape == (1, 1, 40, 40)
+    with pytest.raises(ValueError, match="at least 33"):
+        DeepImagePrior((1, 32, 32))
+
+
+def test_kernels_unit_norm_and_symmetric():
+    for kind in ("triangular", "gaussian"):
+        u = make_kernel(kind, 30, 4.0)
+        assert u.norm().item() == pytest.approx(1.0)
+        torch.testing.assert_close(u[1:], u[1:].flip(0))
+        assert make_kernel(kind, (8, 10), 2.0).shape == (8, 10)
+
+
+def test_fused_relu_norm_matches_formula_and_derivatives():
+    z = torch.randn(2, 3, 5, 4, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(relu_channel_norm(z, w, b), channel_norm(torch.relu(z), w, b))
+    assert torch.autograd.gradcheck(relu_channel_norm, (z, w, b))
+    assert torch.autograd.gradcheck(
+        relu_channel_norm,
+        (z, w, b),
+        check_forward_ad=True,
+        check_backward_ad=False,
+        check_undefined_grad=False,
+        check_batched_grad=False,
+    )
