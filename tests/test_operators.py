@@ -131,3 +131,15 @@ def test_operator_norm_and_pseudo_inverse():
     y = torch.randn(1, 12, dtype=torch.float64)
     ref_x = (torch.linalg.pinv(dense) @ y[0]).reshape(1, 1, 6, 6)
     torch.testing.assert_close(op.pseudo_inverse(y), ref_x, atol=1e-8, rtol=1e-6)
+
+
+def test_gaussian_rows_pad_smaller_draws_with_zero_rows():
+    padded = GaussianOperator((1, 6, 6), 20, seed=[3, 4], rows=[12, 20])
+    x = torch.randn(2, 1, 6, 6)
+    y = padded(x)
+    small = GaussianOperator((1, 6, 6), 12, seed=3)
+    torch.testing.assert_close(y[0, :12], small(x[:1])[0])
+    assert torch.equal(y[0, 12:], torch.zeros(8))
+    torch.testing.assert_close(y[1], GaussianOperator((1, 6, 6), 20, seed=4)(x[1:])[0])
+    with pytest.raises(ValueError, match="rows"):
+        GaussianOperator((1, 6, 6), 20, seed=[3, 4], rows=[25, 2])

@@ -21,6 +21,10 @@ class GaussianOperator(Operator):
         dtype: storage dtype of A: ``torch.float32`` (default) or ``torch.bfloat16``, which
             halves memory traffic; products are then accumulated in float32 and A in bf16
             *is* the measurement matrix (y must be made with this same operator).
+        rows: per draw, how many of the m rows are real measurements (the rest are zero):
+            draws with different numbers of measurements m_b in one batched operator, as a
+            sweep over m needs. Draw b equals ``GaussianOperator(in_shape, m_b, seed_b)``
+            padded with zero rows, which leave the loss and its gradient unchanged.
     """
 
     matrix: torch.Tensor
@@ -31,6 +35,7 @@ class GaussianOperator(Operator):
         m: int,
         seed: int | Sequence[int] = 0,
         dtype: torch.dtype = torch.float32,
+        rows: Sequence[int] | None = None,
     ) -> None:
         seeds = seed_list(seed)
         super().__init__(in_shape, (int(m),), count=len(seeds))
@@ -38,21 +43,20 @@ class GaussianOperator(Operator):
             raise ValueError(f"GaussianOperator needs m >= 1 measurements, got {m}")
         if dtype not in (torch.float32, torch.bfloat16, torch.float64):
             raise ValueError(f"GaussianOperator stores float32, float64 or bfloat16, got {dtype}")
-        n = self.n
-        mats = []
-        for s in seeds:
-            g = torch.Generator().manual_seed(int(s))
-            mats.append(
-                torch.randn(
-                    self.m,
-                    n,
-                    generator=g,
-                    dtype=torch.float64 if dtype == torch.float64 else torch.float32,
-                )
-                / math.sqrt(self.m)
+        active = [int(m)] * len(seeds) if rows is None else [int(r) for r in rows]
+        if len(active) != len(seeds) or not all(1 <= r <= m for r in active):
+            raise ValueError(
+                f"GaussianOperator rows must give one count in [1, {m}] per seed, got {rows}"
             )
+        n = self.n
+        draw_dtype = torch.float64 if dtype == torch.float64 else torch.float32
+        mats = torch.zeros(len(seeds), self.m, n, dtype=draw_dtype)
+        for i, (s, r) in enumerate(zip(seeds, active, strict=True)):
+            g = torch.Generator().manual_seed(int(s))
+            mats[i, :r] = torch.randn(r, n, generator=g, dtype=draw_dtype) / math.sqrt(r)
         self.seeds = seeds
-        self.register_buffer("matrix", torch.stack(mats).to(dtype))  # [count, m, n]
+        self.rows = active
+        self.register_buffer("matrix", mats.to(dtype))  # [count, m, n]
 
     def _compute_dtype(self, x: torch.Tensor) -> torch.dtype:
         return torch.float64 if x.dtype == torch.float64 else torch.float32
