@@ -1,0 +1,190 @@
+"""The benchmark cases: each runs both sides in fresh processes and returns one JSON row.
+
+Every row holds ``case``, ``device``, ``reference_ms_per_iter``, ``project_ms_per_iter``,
+``speedup_per_iter``, ``time_to_target_speedup`` (where the case has a target) and
+``peak_mem_mb`` (the project side's), plus the case's own details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from . import sides
+from .harness import first_time_reaching, isolated, ratio
+
+Row = dict[str, Any]
+
+
+def _image_case(
+    name: str, image: str, size: int, channels: int, ref_iters: int, device: str
+) -> Row:
+    common = {
+        "image": image,
+        "size": size,
+        "ratio": 0.25,
+        "channels": channels,
+        "layers": 5,
+        "device": device,
+    }
+    ref = isolated(sides.reference_image_fit, iters=ref_iters, **common)
+    ours = isolated(sides.project_image_fit, max_iters=4 * ref_iters, **common)
+    reached = first_time_reaching(ours["times"], ours["psnrs"], ref["psnr"])
+    return {
+        "case": name,
+        "device": ours["device"],
+        "image": image,
+        "size": size,
+        "reference_ms_per_iter": round(ref["ms_per_iter"], 3),
+        "project_ms_per_iter": round(ours["ms_per_iter"], 3),
+        "speedup_per_iter": ratio(ref["ms_per_iter"], ours["ms_per_iter"]),
+        "reference_iterations": ref_iters,
+        "reference_seconds": round(ref["seconds"], 2),
+        "reference_psnr": round(ref["psnr"], 2),
+        "project_seconds_to_reference_psnr": None if reached is None else round(reached, 2),
+        "time_to_target_speedup": ratio(ref["seconds"], reached),
+        "project_iterations": ours["iterations"],
+        "project_stop_reason": ours["stop_reason"],
+        "project_seconds": round(ours["seconds"], 2),
+        "project_psnr": round(ours["psnr"], 2),
+        "reference_peak_mem_mb": round(ref["peak_mem_mb"], 1),
+        "peak_mem_mb": round(ours["peak_mem_mb"], 1),
+    }
+
+
+def cpu64(image: str = "camera") -> Row:
+    """Case 1: the default problem (64², k = 64, 5 layers, m = n/4) on this CPU."""
+    return _image_case(
+        "cpu64" if image == "camera" else f"cpu64-{image}", image, 64, 64, 4000, "cpu"
+    )
+
+
+def schedule_images() -> list[Row]:
+    """Case 1 on the other images (the schedule was chosen on camera and grass)."""
+    return [cpu64(im) for im in ("grass", "brick", "moon")]
+
+
+def _batched_row(
+    name: str, fn: Callable[..., dict[str, Any]], count: int, first: int, device: str, **kw: Any
+) -> Row:
+    loop = isolated(fn, count=count, batched=False, first=first, device=device, **kw)
+    batch = isolated(fn, count=count, batched=True, device=device, **kw)
+    return {
+        "case": name,
+        "device": device,
+        "fits": count,
+        "reference": f"loop of single fits (timed on the first {first}, per fit)",
+        "reference_ms_per_iter": round(loop["ms_per_iter_per_fit"], 4),
+        "project_ms_per_iter": round(batch["ms_per_iter_per_fit"], 4),
+        "speedup_per_iter": ratio(loop["ms_per_iter_per_fit"], batch["ms_per_iter_per_fit"]),
+        "throughput_fits_per_s": {
+            "loop": round(loop["fits_per_second"], 3),
+            "batched": round(batch["fits_per_second"], 3),
+        },
+        "time_to_target_speedup": None,
+        "peak_mem_mb": round(batch["peak_mem_mb"], 1),
+        "reference_peak_mem_mb": round(loop["peak_mem_mb"], 1),
+        "quality_loop": _summary(loop),
+        "quality_batched": _summary(batch),
+    }
+
+
+def _summary(side: dict[str, Any]) -> dict[str, float]:
+    values = side.get("rel_errors") or side.get("psnrs") or []
+    key = "mean_rel_error" if "rel_errors" in side else "mean_psnr"
+    return {key: round(sum(values) / max(len(values), 1), 4)}
+
+
+def batched_two_layer(device: str = "cpu") -> Row:
+    """Case 4a: 256 two-layer 1D fits (n = 256, seeds and m differ), batched vs a loop."""
+    return _batched_row(
+        "batched-two-layer" + ("-gpu" if device != "cpu" else ""),
+        sides.two_layer_fits,
+        256,
+        32,
+        device,
+    )
+
+
+def batched_deep_decoder(device: str = "cpu") -> Row:
+    """Case 4b: 32 deep decoders at 32² (k = 32, 4 layers), batched vs a loop."""
+    return _batched_row(
+        "batched-deep-decoder" + ("-gpu" if device != "cpu" else ""),
+        sides.deep_decoder_fits,
+        32,
+        8,
+        device,
+    )
+
+
+def memory512(device: str = "cpu") -> Row:
+    """Case 5: a 512² fit with the structured operator (a dense Gaussian would not fit)."""
+    size = 512 if device == "cpu" else 1024
+    common = {
+        "image": "camera",
+        "size": size,
+        "ratio": 0.25,
+        "channels": 64,
+        "layers": 6,
+        "device": device,
+        "operator": "structured",
+    }
+    ours = isolated(
+        sides.project_image_fit,
+        max_iters=30,
+        tol=1e-30,
+        loss_floor=1e-30,
+        check_every=10,
+        window=10,
+        **common,
+    )
+    dense_gb = (size * size) ** 2 * 0.25 * 4 / 1e9
+    return {
+        "case": f"memory{size}",
+        "device": ours["device"],
+        "size": size,
+        "reference_ms_per_iter": None,
+        "reference": f"dense Gaussian infeasible: the matrix alone is {dense_gb:.0f} GB",
+        "project_ms_per_iter": round(ours["ms_per_iter"], 2),
+        "speedup_per_iter": None,
+        "time_to_target_speedup": None,
+        "peak_mem_mb": round(ours["peak_mem_mb"], 1),
+        "iterations": ours["iterations"],
+    }
+
+
+def gpu256() -> Row:
+    """Case 2: Figure 1 scale on a GPU (256², m = n/4 dense Gaussian, 5 x 256 channels)."""
+    return _image_case("gpu256", "camera", 256, 256, 20000, "cuda")
+
+
+def gpu64() -> Row:
+    """Case 3: the default problem on a GPU."""
+    return _image_case("gpu64", "camera", 64, 64, 4000, "cuda")
+
+
+CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
+    "cpu64": cpu64,
+    "batched-two-layer": batched_two_layer,
+    "batched-deep-decoder": batched_deep_decoder,
+    "memory512": memory512,
+    "schedule-images": schedule_images,
+}
+GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
+    "gpu256": gpu256,
+    "gpu64": gpu64,
+    "batched-two-layer-gpu": lambda: batched_two_layer("cuda"),
+    "batched-deep-decoder-gpu": lambda: batched_deep_decoder("cuda"),
+    "memory1024-gpu": lambda: memory512("cuda"),
+}
+
+
+def run_case(name: str) -> list[Row]:
+    """Run one case by name; GPU cases without CUDA return a row saying so."""
+    if name in GPU_CASES and not torch.cuda.is_available():
+        return [{"case": name, "device": "none", "skipped": "no CUDA device on this machine"}]
+    fn = {**CPU_CASES, **GPU_CASES}[name]
+    out = fn()
+    return out if isinstance(out, list) else [out]
