@@ -127,8 +127,9 @@ class DeepDecoder(Generator):
         else:
             self.sizes = size_schedule(spatial, layers, input_size)
             for i in range(layers - 1):
-                for axis, (a, b) in enumerate(zip(self.sizes[i], self.sizes[i + 1], strict=True)):
-                    m_t = interpolation_matrix(a, b, upsample).T.contiguous()
+                pairs = zip(self.sizes[i], self.sizes[i + 1], strict=True)
+                for axis, (n_in, n_out) in enumerate(pairs):
+                    m_t = interpolation_matrix(n_in, n_out, upsample).T.contiguous()
                     self.register_buffer(f"resize{i}_{axis}", m_t, persistent=False)
         gens = self.member_generators()
         self.register_buffer(
