@@ -57,3 +57,45 @@ def project(x: torch.Tensor, p: int) -> torch.Tensor:
 def energy_spectrum(x: torch.Tensor) -> torch.Tensor:
     """Squared coefficients ⟨w_i, x⟩² of the last dim of ``x`` in frequency order."""
     return (x @ trig_basis(x.shape[-1], dtype=x.dtype)) ** 2
+
+
+def paper_index_column(i: int, n: int) -> tuple[int, float]:
+    r"""Where eq (10)'s function number i sits among :func:`trig_basis`'s columns.
+
+    Eq (10) numbers the functions i = 0, …, n − 1: the constant (i = 0), cosines of
+    frequency i (1 ≤ i < n/2), the alternating (−1)^j (i = n/2, even n), then sines
+    \sin(2\pi j i/n) = −\sin(2\pi j (n − i)/n) for i > n/2.
+
+    Args:
+        i: the index in eq (10), ``0 <= i < n``.
+        n: the signal length.
+
+    Returns:
+        ``(column, sign)`` with ``paper_function(i) = sign * trig_basis(n)[:, column]``.
+    """
+    if not 0 <= i < n:
+        raise ValueError(f"eq (10) index must satisfy 0 <= i < n = {n}, got {i}")
+    if i == 0:
+        return 0, 1.0
+    if 2 * i < n:
+        return 2 * i - 1, 1.0
+    if 2 * i == n:
+        return n - 1, 1.0
+    return 2 * (n - i), -1.0
+
+
+def paper_functions(n: int, indices: list[int], dtype: torch.dtype = torch.float64):
+    """The eq (10) functions with the paper's indices as the columns of an ``[n, len]`` matrix."""
+    basis = trig_basis(n, dtype)
+    cols = []
+    for i in indices:
+        col, sign = paper_index_column(int(i), n)
+        cols.append(sign * basis[:, col])
+    return torch.stack(cols, dim=1)
+
+
+def orthonormality_error(basis: torch.Tensor) -> float:
+    r"""max |W^T W − I| of a matrix with (supposedly) orthonormal columns."""
+    gram = basis.T @ basis
+    eye = torch.eye(gram.shape[0], dtype=gram.dtype)
+    return float((gram - eye).abs().max())

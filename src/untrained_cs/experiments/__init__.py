@@ -1,0 +1,1 @@
+"""One module per paper figure: each returns the data behind the figure (no plotting)."""

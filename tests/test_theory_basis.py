@@ -1,0 +1,63 @@
+"""Trigonometric basis (eq 10): orthonormality, the paper's numbering, smooth signals."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from untrained_cs.theory.basis import (
+    energy_spectrum,
+    orthonormality_error,
+    paper_functions,
+    paper_index_column,
+    project,
+    smooth_signal,
+    trig_basis,
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 16, 300, 301])
+def test_basis_orthonormal_even_and_odd(n: int) -> None:
+    assert orthonormality_error(trig_basis(n)) < 1e-10
+
+
+@pytest.mark.parametrize("n", [12, 13])
+def test_paper_numbering_matches_eq10(n: int) -> None:
+    j = torch.arange(n, dtype=torch.float64)
+    funcs = paper_functions(n, list(range(n)))
+    for i in range(n):
+        if i == 0:
+            want = torch.full((n,), 1 / math.sqrt(n), dtype=torch.float64)
+        elif 2 * i < n:
+            want = math.sqrt(2 / n) * torch.cos(2 * math.pi * j * i / n)
+        elif 2 * i == n:
+            want = (-1.0) ** j / math.sqrt(n)
+        else:
+            want = math.sqrt(2 / n) * torch.sin(2 * math.pi * j * i / n)
+        assert torch.allclose(funcs[:, i], want, atol=1e-12), i
+    cols = {paper_index_column(i, n)[0] for i in range(n)}
+    assert cols == set(range(n))  # a permutation of the columns
+
+
+def test_paper_index_out_of_range() -> None:
+    with pytest.raises(ValueError, match="0 <= i < n"):
+        paper_index_column(300, 300)
+
+
+def test_smooth_signal_lives_on_first_p_and_projects() -> None:
+    x = smooth_signal(64, 5, seed=3)
+    energy = energy_spectrum(x)
+    assert abs(float(x.norm()) - 1) < 1e-12
+    assert float(energy[5:].sum()) < 1e-24
+    assert torch.allclose(project(x, 5), x, atol=1e-12)
+    assert torch.equal(x, smooth_signal(64, 5, seed=3))
