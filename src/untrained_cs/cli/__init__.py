@@ -13,7 +13,7 @@ from .common import Parser, UsageError
 
 
 def build_parser() -> Parser:
-    from . import reconstruct, theory
+    from . import mri, reconstruct, theory
 
     parser = Parser(
         prog="untrained-cs",
@@ -22,6 +22,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     reconstruct.add_parser(sub)
     theory.add_parser(sub)
+    mri.add_parser(sub)
     return parser
 
 

@@ -118,3 +118,5 @@ register(
         "pixel mask keeping a fraction `ratio` of the entries",
     )
 )
+
+import untrained_cs.mri.operators  # noqa: E402,F401  (registers the MRI forward models)

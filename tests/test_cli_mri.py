@@ -1,0 +1,95 @@
+"""`untrained-cs mri` end to end at a tiny size; bad input exits 2 with one line, no folder."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from untrained_cs.cli import main
+
+FAST = ["--size", "32", "--coils", "2", "--channels", "8", "--layers", "3", "--quiet"]
+
+
+def test_mri_default_pipeline_writes_the_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["mri", *FAST, "--acceleration", "4", "--max-iters", "60", "--out", str(out)]
+    assert main([*argv, "--json", "--baselines", "tv"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    for name in ("comparison.png", "curves.png", "reconstruction.png", "history.csv"):
+        assert (out / name).stat().st_size > 0, name
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["psnr"] == pytest.approx(metrics["psnr"])
+    for key in ("psnr", "ssim", "best_psnr", "best_iteration", "iterations", "stop_reason"):
+        assert key in saved
+    assert set(saved["baselines"]) == {"zero_filled", "tv"}
+    assert set(saved["baselines"]["zero_filled"]) >= {"psnr", "ssim"}
+    assert saved["config"]["mask_seed"] == 1 and saved["achieved_acceleration"] == 4.0
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0] == "iteration,loss,lr,mse,psnr,ssim" and len(rows) == 4  # header, it 0, 50, 60
+
+
+def test_mri_reads_a_fastmri_file(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    k = (rng.standard_normal((2, 2, 24, 20)) + 1j * rng.standard_normal((2, 2, 24, 20))).astype(
+        np.complex64
+    )
+    path = tmp_path / "file.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("kspace", data=k)
+    out = tmp_path / "run"
+    argv = ["mri", "--kspace", str(path), "--slice", "1", "--acceleration", "2"]
+    argv += ["--channels", "8", "--layers", "2", "--max-iters", "10", "--quiet", "--json"]
+    assert main([*argv, "--baselines", "none", "--out", str(out)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["model"] == "2ch" and metrics["config"]["slice_index"] == 1
+    assert list(metrics["baselines"]) == ["zero_filled"]
+
+
+def _bad_h5(tmp_path):
+    path = tmp_path / "nok.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("other", data=np.zeros(3))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (["--acceleration", "0.5"], "--acceleration must be >= 1"),
+        (["--acceleration", "100", "--center-fraction", "0"], "samples no k-space line"),
+        (["--center-fraction", "2"], "--center-fraction"),
+        (["--kspace", "MISSING"], "does not exist"),
+        (["--kspace", "BAD"], "no 'kspace'"),
+        (["--slice", "3"], "--slice needs --kspace"),
+        (["--baselines", "sparse"], "--baselines"),
+        (["--snr", "nan"], "--snr"),
+        (["--mask", "radial"], "invalid choice"),
+    ],
+)
+def test_mri_bad_input_exits_2_with_one_line_and_no_folder(tmp_path, capsys, extra, match):
+    extra = [
+        str(tmp_path / "missing.h5") if e == "MISSING" else _bad_h5(tmp_path) if e == "BAD" else e
+        for e in extra
+    ]
+    if "--kspace" in extra:
+        fast = ["--quiet"]
+    else:
+        fast = FAST
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) if "--mask" in extra else _nullcontext():
+        code = main(["mri", *fast, *extra, "--max-iters", "5", "--out", str(out)])
+        assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and match in err, err
+    assert not out.exists()
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
