@@ -107,3 +107,15 @@ def run_cli(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+
+
+def test_reconstruct_with_dip_and_gd(tmp_path):
+    out = tmp_path / "dip"
+    args = ["reconstruct", "--size", "36", "--generator", "dip", "--max-iters", "20", "--quiet"]
+    assert main([*args, "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["iterations"] == 20 and metrics["parameters"] > 100_000
+    out = tmp_path / "gd"
+    assert main([*TINY, "--optimizer", "gd", "--operator", "mask", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["psnr"] > 10 and metrics["config"]["fit"]["optimizer"] == "gd"
