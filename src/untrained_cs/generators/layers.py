@@ -12,59 +12,6 @@ import torch
 import torch.nn.functional as F
 
 
-def _mean(x: torch.Tensor) -> torch.Tensor:
-    """Mean over the spatial dims, kept for broadcasting."""
-    return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
-
-
-def _expand(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return t.reshape(*t.shape, *[1] * (like.dim() - t.dim()))
-
-
-class _ChannelNorm(torch.autograd.Function):
-    """Per-channel normalisation over space with affine, in closed form.
-
-    Autograd through the formula takes ~25 passes over the activations for forward and
-    backward; this takes ~12, with plain multiplies and adds only (on CPU, torch.var_mean,
-    broadcast addcmul and boolean masks each cost 5-40x a multiply at these sizes).
-    """
-
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(x, weight, bias, eps):  # type: ignore[override]
-        centred = x - _mean(x)
-        rstd = torch.rsqrt(_mean(centred.square()) + eps)
-        xhat = centred * rstd
-        return xhat * _expand(weight, x) + _expand(bias, x), xhat, rstd
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        _, weight, _, _ = inputs
-        _, xhat, rstd = output
-        ctx.save_for_backward(xhat, rstd, weight)
-        ctx.save_for_forward(xhat, rstd, weight)
-        ctx.mark_non_differentiable(xhat, rstd)
-
-    @staticmethod
-    def backward(ctx, grad, _gx, _gr):  # type: ignore[override]
-        xhat, rstd, weight = ctx.saved_tensors
-        g_mean = _mean(grad)
-        gx_mean = _mean(grad * xhat)
-        a = rstd * _expand(weight, xhat)
-        # dx = a (g - mean(g) - xhat mean(g xhat))
-        dx = grad * a - xhat * (a * gx_mean) - a * g_mean
-        n = xhat[0, 0].numel()
-        return dx, (gx_mean * n).reshape(weight.shape), (g_mean * n).reshape(weight.shape), None
-
-    @staticmethod
-    def jvp(ctx, dx, dweight, dbias, _deps):  # type: ignore[override]
-        xhat, rstd, weight = ctx.saved_tensors
-        dxhat = rstd * (dx - _mean(dx) - xhat * _mean(dx * xhat))
-        out = _expand(weight, xhat) * dxhat + _expand(dweight, xhat) * xhat
-        return out + _expand(dbias, xhat), None, None
-
-
 def channel_norm(
     x: torch.Tensor,
     weight: torch.Tensor | None = None,
@@ -75,13 +22,18 @@ def channel_norm(
 
     Computed from the current activations only (no running statistics); equal to batch
     norm in training mode with one image. ``weight``/``bias`` are ``[B, k]`` (default 1, 0).
+    The B members' k channels are folded into one image of B·k channels for the native
+    batch-norm kernel: its statistics are then exactly per member and channel. That kernel
+    (forward, backward, forward-mode and vmap rules included) is 1.5x faster on CPU than
+    the formula written out with a hand-derived backward, and ~4x faster than autograd
+    through the formula (bench/: CPU, 64 channels at 32² and 64²).
     """
     b, k = x.shape[:2]
-    if weight is None:
-        weight = torch.ones(b, k, dtype=x.dtype, device=x.device)
-    if bias is None:
-        bias = torch.zeros(b, k, dtype=x.dtype, device=x.device)
-    return _ChannelNorm.apply(x, weight, bias, eps)[0]
+    flat = x.reshape(1, b * k, *x.shape[2:])
+    w = weight.reshape(b * k) if weight is not None else None
+    bb = bias.reshape(b * k) if bias is not None else None
+    out = F.batch_norm(flat, None, None, w, bb, training=True, momentum=0.0, eps=eps)
+    return out.reshape(x.shape)
 
 
 def mix_channels(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
