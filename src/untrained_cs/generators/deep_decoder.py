@@ -18,6 +18,7 @@ from .kernels import kernel_spectrum, make_kernel
 from .layers import (
     channel_norm,
     circular_convolve,
+    combine_channels,
     interpolation_matrix,
     mix_channels,
     resize_separable,
@@ -195,6 +196,6 @@ class DeepDecoder(Generator):
                     self.norm_biases[i] if affine else None,
                 )
         if self.head == "fixed":
-            return torch.einsum("bk...,k->b...", x, self.v).unsqueeze(1)
+            return combine_channels(x, self.v)
         x = mix_channels(x, self.head_weight)
         return torch.sigmoid(x) if self.sigmoid else x

@@ -44,6 +44,16 @@ def mix_channels(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return out.reshape(b, weight.shape[1], *spatial)
 
 
+def combine_channels(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The fixed output combination Σ_c v_c x_c of ``[B, k, *spatial]`` → ``[B, 1, *spatial]``.
+
+    A vector-matrix product per member: on CPU 4.5x faster (forward and backward) than the
+    equivalent einsum at B = 256, k = 64, n = 256.
+    """
+    b, k = x.shape[:2]
+    return torch.matmul(v, x.reshape(b, k, -1)).reshape(b, 1, *x.shape[2:])
+
+
 def conv(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, pad_mode: str = "reflect"):
     """k x k convolution with member-wise weights [B, k_out, k_in, *kernel] (grouped conv)."""
     b, k_in = x.shape[:2]

@@ -15,7 +15,7 @@ from torch import nn
 
 from .base import Generator
 from .kernels import circulant_norm, kernel_spectrum, make_kernel
-from .layers import circular_convolve
+from .layers import circular_convolve, combine_channels
 
 
 class TwoLayerGenerator(Generator):
@@ -90,4 +90,4 @@ class TwoLayerGenerator(Generator):
 
     def forward(self) -> torch.Tensor:
         hidden = torch.relu(circular_convolve(self.weight, self.kernel_fft))
-        return torch.einsum("bk...,k->b...", hidden, self.v).unsqueeze(1)
+        return combine_channels(hidden, self.v)
