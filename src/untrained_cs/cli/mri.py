@@ -37,7 +37,7 @@ from .common import (
     write_json,
 )
 
-DEFAULT_ITERS = 1500
+DEFAULT_ITERS = 3000
 DEFAULT_LR = 0.05
 
 

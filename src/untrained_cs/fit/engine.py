@@ -131,10 +131,10 @@ def fit(
         lr_b = (
             gd_step_size(generator, operator)
             if optimizer == "gd"
-            else torch.full((batch,), ADAM_LR)
+            else torch.full((batch,), ADAM_LR, dtype=torch.float64)
         )
     else:
-        lr_b = torch.full((batch,), float(lr))
+        lr_b = torch.full((batch,), float(lr), dtype=torch.float64)
     lr_np = lr_b.detach().cpu().double().numpy()
     if optimizer == "gd":
         rule.plateau = False  # the paper's algorithm: a constant step
