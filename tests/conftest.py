@@ -8,6 +8,14 @@ import torch
 torch.set_num_threads(2)
 
 
+@pytest.fixture(autouse=True)
+def restore_threads():
+    """Commands may set torch's thread count (e.g. ``--threads``); give it back after."""
+    old = torch.get_num_threads()
+    yield
+    torch.set_num_threads(old)
+
+
 @pytest.fixture(params=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
 def device(request) -> str:
     return request.param

@@ -11,13 +11,6 @@ import torch
 from untrained_cs.cli import main
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    yield
-    torch.set_num_threads(old)
-
-
 def _run(args: list[str], capsys) -> tuple[int, dict]:
     code = main([*args, "--json", "--threads", "1"])
     out = capsys.readouterr().out

@@ -18,14 +18,6 @@ from untrained_cs.theory.basis import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.mark.parametrize("n", [1, 2, 7, 16, 300, 301])
 def test_basis_orthonormal_even_and_odd(n: int) -> None:
     assert orthonormality_error(trig_basis(n)) < 1e-10

@@ -14,14 +14,6 @@ from untrained_cs.theory.jacobian import dense_jacobian, gram_matrix, singular_v
 from untrained_cs.theory.spectrum import relative_change, spectrum_across_iterations
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _decoder(n: int = 32, seed=0) -> DeepDecoder:
     return DeepDecoder(
         out_shape=(1, n), channels=8, layers=3, upsample="linear", head="fixed", seed=seed

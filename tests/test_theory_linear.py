@@ -18,14 +18,6 @@ from untrained_cs.theory.linear_theorem import (
 from untrained_cs.theory.two_layer_theorem import theorem2_curve
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def test_generator_matrix_has_the_chosen_spectrum() -> None:
     sigma = geometric_spectrum(16, 0.8)
     jmat = spectral_generator_matrix(sigma, 40, seed=2)

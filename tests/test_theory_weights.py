@@ -19,14 +19,6 @@ from untrained_cs.theory.weights import (
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.mark.parametrize(
     "u",
     [triangular_kernel(40, 3), triangular_kernel(41, 6), gaussian_kernel(32, 2.0),
