@@ -10,16 +10,26 @@ from __future__ import annotations
 import torch
 
 
-def _per_member(lr: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    return lr.reshape(-1, *[1] * (p.dim() - 1)).to(p.dtype)
-
-
 class MemberwiseOptimizer:
     """Base: parameters, per-member learning rates, snapshots of all state tensors."""
 
     def __init__(self, params: list[torch.Tensor], lr: torch.Tensor) -> None:
         self.params = params
-        self.lr = lr.clone()
+        self.lr = lr
+
+    @property
+    def lr(self) -> torch.Tensor:
+        """Per-member learning rates ``[B]``; setting them prepares one broadcastable
+        copy per parameter (in its dtype), so steps allocate nothing for them."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: torch.Tensor) -> None:
+        self._lr = value.clone()
+        self.lr_per_param = [
+            value.reshape(-1, *[1] * (p.dim() - 1)).to(device=p.device, dtype=p.dtype)
+            for p in self.params
+        ]
 
     def state_tensors(self) -> list[torch.Tensor]:
         return list(self.params)
@@ -44,8 +54,8 @@ class GradientDescent(MemberwiseOptimizer):
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
-        for p, g in zip(self.params, grads, strict=True):
-            p.sub_(_per_member(self.lr, p) * g)
+        for p, g, lr in zip(self.params, grads, self.lr_per_param, strict=True):
+            p.sub_(lr * g)
 
 
 class Adam(MemberwiseOptimizer):
@@ -75,8 +85,8 @@ class Adam(MemberwiseOptimizer):
         denom = torch._foreach_sqrt(self.v)
         torch._foreach_div_(denom, c2**0.5)
         torch._foreach_add_(denom, self.eps)
-        for p, m, d in zip(self.params, self.m, denom, strict=True):
-            p.addcdiv_(m * _per_member(self.lr, p), d, value=-1.0 / c1)
+        for p, m, d, lr in zip(self.params, self.m, denom, self.lr_per_param, strict=True):
+            p.addcdiv_(m * lr, d, value=-1.0 / c1)
 
 
 OPTIMIZERS = {"adam": Adam, "gd": GradientDescent}
