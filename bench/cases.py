@@ -67,7 +67,13 @@ def schedule_images() -> list[Row]:
 
 
 def _batched_row(
-    name: str, fn: Callable[..., dict[str, Any]], count: int, first: int, device: str, **kw: Any
+    name: str,
+    fn: Callable[..., dict[str, Any]],
+    count: int,
+    first: int,
+    device: str,
+    score: str,
+    **kw: Any,
 ) -> Row:
     loop = isolated(fn, count=count, batched=False, first=first, device=device, **kw)
     batch = isolated(fn, count=count, batched=True, device=device, **kw)
@@ -86,15 +92,14 @@ def _batched_row(
         "time_to_target_speedup": None,
         "peak_mem_mb": round(batch["peak_mem_mb"], 1),
         "reference_peak_mem_mb": round(loop["peak_mem_mb"], 1),
-        "quality_loop": _summary(loop),
-        "quality_batched": _summary(batch),
+        "quality_loop": _summary(loop, score),
+        "quality_batched": _summary(batch, score),
     }
 
 
-def _summary(side: dict[str, Any]) -> dict[str, float]:
-    values = side.get("rel_errors") or side.get("psnrs") or []
-    key = "mean_rel_error" if "rel_errors" in side else "mean_psnr"
-    return {key: round(sum(values) / max(len(values), 1), 4)}
+def _summary(side: dict[str, Any], name: str) -> dict[str, float]:
+    values = side["scores"]
+    return {name: round(sum(values) / max(len(values), 1), 4)}
 
 
 def batched_two_layer(device: str = "cpu") -> Row:
@@ -105,6 +110,7 @@ def batched_two_layer(device: str = "cpu") -> Row:
         256,
         32,
         device,
+        "mean_rel_error",
     )
 
 
@@ -116,6 +122,7 @@ def batched_deep_decoder(device: str = "cpu") -> Row:
         32,
         8,
         device,
+        "mean_psnr",
     )
 
 

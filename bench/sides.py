@@ -7,6 +7,7 @@ fits; ``project_*`` functions run the library's fit. All return plain dicts.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -14,7 +15,7 @@ import torch
 from untrained_cs.cli.speed import tune_process
 from untrained_cs.data import load_image
 from untrained_cs.fit import fit
-from untrained_cs.generators import DeepDecoder, TwoLayerGenerator
+from untrained_cs.generators import DeepDecoder, Generator, TwoLayerGenerator
 from untrained_cs.metrics import psnr
 from untrained_cs.operators import GaussianOperator, make_operator
 from untrained_cs.theory import smooth_signal
@@ -93,10 +94,48 @@ def project_image_fit(
     }
 
 
-def _two_layer_problems(count: int, n: int, p: int, m_values: list[int]):
-    signals = torch.stack([smooth_signal(n, p, seed=s).float().reshape(1, n) for s in range(count)])
-    rows = [m_values[b % len(m_values)] for b in range(count)]
-    return signals, rows
+Build = Callable[[list[int]], tuple[Generator, GaussianOperator]]
+Score = Callable[[torch.Tensor, torch.Tensor], list[float]]
+
+
+def _timed_fits(
+    targets: torch.Tensor,
+    build: Build,
+    score: Score,
+    batched: bool,
+    first: int | None,
+    iters: int,
+    log_truth: bool,
+    **options: Any,
+):
+    """Fit problems ``build(indices)`` for ``targets``: all in one batched call, or the
+    ``first`` ones one by one. Every fit runs exactly ``iters`` steps (no stopping rule)."""
+    fixed = {
+        "max_iters": iters,
+        "tol": 1e-30,
+        "loss_floor": 1e-30,
+        "check_every": 50,
+        "window": 50,
+        **options,
+    }
+    groups = [list(range(len(targets)))] if batched else [[b] for b in range(first or len(targets))]
+    scores: list[float] = []
+    start = time.perf_counter()
+    for idx in groups:
+        gen, op = build(idx)
+        x = targets[idx]
+        res = fit(gen, op, op(x), truth=x if log_truth else None, **fixed)
+        scores += score(res.estimate, x)
+    seconds = time.perf_counter() - start
+    done = sum(len(g) for g in groups)
+    return {
+        "fits": done,
+        "seconds": seconds,
+        "fits_per_second": done / seconds,
+        "ms_per_iter_per_fit": 1000.0 * seconds / (done * iters),
+        "scores": scores,
+        "device": options.get("device", "cpu"),
+    }
 
 
 def two_layer_fits(
@@ -110,48 +149,32 @@ def two_layer_fits(
     first: int | None = None,
     device: str = "cpu",
 ) -> dict[str, Any]:
-    """``count`` two-layer GD fits of p-smooth signals: one batched call, or a loop.
-
-    The loop runs only the ``first`` problems (timed, then scaled to ``count`` by the
-    caller). Every fit runs exactly ``iters`` steps (the stopping rule is switched off).
-    """
+    """``count`` two-layer GD fits of p-smooth signals (seeds and m differ): one batched
+    call, or a loop over the ``first`` ones (timed, then compared per fit by the caller).
+    Scores are relative errors."""
     tune_process()
-    signals, rows = _two_layer_problems(count, n, p, list(m_values))
-    fixed = {
-        "optimizer": "gd",
-        "max_iters": iters,
-        "tol": 1e-30,
-        "loss_floor": 1e-30,
-        "check_every": 50,
-        "window": 50,
-        "device": device,
-    }
-    errors = []
-    start = time.perf_counter()
-    if batched:
-        op = GaussianOperator((1, n), max(rows), seed=[1000 + b for b in range(count)], rows=rows)
-        gen = TwoLayerGenerator((1, n), channels, ("triangular", 8.0), seed=list(range(count)))
-        res = fit(gen, op, op(signals), **fixed)
-        errors = (
-            (res.estimate - signals).flatten(1).norm(dim=1) / signals.flatten(1).norm(dim=1)
-        ).tolist()
-        done = count
-    else:
-        done = first or count
-        for b in range(done):
-            op_b = GaussianOperator((1, n), rows[b], seed=1000 + b)
-            gen_b = TwoLayerGenerator((1, n), channels, ("triangular", 8.0), seed=b)
-            res = fit(gen_b, op_b, op_b(signals[b : b + 1]), **fixed)
-            errors.append(((res.estimate[0] - signals[b]).norm() / signals[b].norm()).item())
-    seconds = time.perf_counter() - start
-    return {
-        "fits": done,
-        "seconds": seconds,
-        "fits_per_second": done / seconds,
-        "ms_per_iter_per_fit": 1000.0 * seconds / (done * iters),
-        "rel_errors": errors,
-        "device": device,
-    }
+    signals = torch.stack([smooth_signal(n, p, seed=s).float().reshape(1, n) for s in range(count)])
+    rows = [m_values[b % len(m_values)] for b in range(count)]
+
+    def build(idx: list[int]) -> tuple[Generator, GaussianOperator]:
+        sub = [rows[b] for b in idx]  # one index: exactly GaussianOperator(m_b, seed_b)
+        op = GaussianOperator((1, n), max(sub), seed=[1000 + b for b in idx], rows=sub)
+        return TwoLayerGenerator((1, n), channels, ("triangular", 8.0), seed=idx), op
+
+    def rel_error(est: torch.Tensor, x: torch.Tensor) -> list[float]:
+        return ((est - x).flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)).tolist()
+
+    return _timed_fits(
+        signals,
+        build,
+        rel_error,
+        batched,
+        first,
+        iters,
+        log_truth=False,
+        optimizer="gd",
+        device=device,
+    )
 
 
 def deep_decoder_fits(
@@ -164,40 +187,17 @@ def deep_decoder_fits(
     first: int | None = None,
     device: str = "cpu",
 ) -> dict[str, Any]:
-    """``count`` deep-decoder Adam fits at size² (images x seeds): one batched call or a loop."""
+    """``count`` deep-decoder Adam fits at size² (images x seeds): one batched call or a
+    loop over the ``first`` ones. Scores are PSNRs."""
     tune_process()
     names = ["camera", "grass", "brick", "moon"]
     images = torch.stack([load_image(names[b % len(names)], size) for b in range(count)])
-    m = size * size // 4
-    fixed = {
-        "max_iters": iters,
-        "tol": 1e-30,
-        "loss_floor": 1e-30,
-        "check_every": 50,
-        "window": 50,
-        "device": device,
-    }
-    psnrs: list[float] = []
-    start = time.perf_counter()
-    if batched:
-        op = GaussianOperator((1, size, size), m, seed=[2000 + b for b in range(count)])
-        gen = DeepDecoder((1, size, size), channels, layers, seed=list(range(count)))
-        res = fit(gen, op, op(images), truth=images, **fixed)
-        psnrs = psnr(res.estimate, images).tolist()
-        done = count
-    else:
-        done = first or count
-        for b in range(done):
-            op_b = GaussianOperator((1, size, size), m, seed=2000 + b)
-            gen_b = DeepDecoder((1, size, size), channels, layers, seed=b)
-            res = fit(gen_b, op_b, op_b(images[b : b + 1]), truth=images[b], **fixed)
-            psnrs.append(float(psnr(res.estimate, images[b : b + 1])[0]))
-    seconds = time.perf_counter() - start
-    return {
-        "fits": done,
-        "seconds": seconds,
-        "fits_per_second": done / seconds,
-        "ms_per_iter_per_fit": 1000.0 * seconds / (done * iters),
-        "psnrs": psnrs,
-        "device": device,
-    }
+
+    def build(idx: list[int]) -> tuple[Generator, GaussianOperator]:
+        op = GaussianOperator((1, size, size), size * size // 4, seed=[2000 + b for b in idx])
+        return DeepDecoder((1, size, size), channels, layers, seed=idx), op
+
+    def score(est: torch.Tensor, x: torch.Tensor) -> list[float]:
+        return psnr(est, x).tolist()
+
+    return _timed_fits(images, build, score, batched, first, iters, log_truth=True, device=device)
