@@ -55,3 +55,15 @@ def test_metrics_values():
     img = load_image("camera", 32)
     assert ssim(img, img) == pytest.approx(1.0)
     assert ssim(img + 0.2 * torch.rand_like(img), img) < 0.9
+
+
+def test_problem_noise_is_seeded_and_complex_for_complex_measurements():
+    from untrained_cs.problems import make_problem
+
+    clean = make_problem("camera", 16, "structured-fft", 0.5, seed=3)
+    noisy = make_problem("camera", 16, "structured-fft", 0.5, seed=3, noise_std=0.1)
+    again = make_problem("camera", 16, "structured-fft", 0.5, seed=3, noise_std=0.1)
+    noise = noisy.y - clean.y
+    assert torch.equal(noisy.y, again.y)
+    assert noise.is_complex() and noise.imag.abs().sum() > 0
+    assert noise.abs().pow(2).mean().item() == pytest.approx(0.01, rel=0.25)

@@ -38,7 +38,7 @@ def make_problem(
     """Load ``image`` at ``size``, measure it with the registered ``operator`` at m/n = ratio.
 
     ``noise_std`` adds Gaussian noise of that standard deviation to each measurement (drawn
-    from ``seed`` too).
+    from ``seed`` too; circular complex noise for complex measurements).
     """
     truth = load_image(image, size)
     op = make_operator(operator, tuple(truth.shape), ratio, seed=seed)
@@ -47,5 +47,8 @@ def make_problem(
     if noise_std > 0:
         g = torch.Generator().manual_seed(seed + 7919)
         noise = torch.randn(y.shape, generator=g, dtype=y.real.dtype) * noise_std
+        if y.is_complex():  # circular complex noise of the same total variance
+            imag = torch.randn(y.shape, generator=g, dtype=y.real.dtype) * noise_std
+            noise = torch.complex(noise, imag) / 2**0.5
         y = y + noise.to(y.dtype)
     return Problem(truth=truth, operator=op, y=y)

@@ -83,7 +83,3 @@ class GaussianOperator(Operator):
 
     def rmatvec(self, y: torch.Tensor) -> torch.Tensor:
         return self._matmul(y, transpose=True).reshape(y.shape[0], *self.in_shape)
-
-    def dense(self) -> torch.Tensor:
-        """The matrix itself, ``[count, m, n]``."""
-        return self.matrix
