@@ -143,3 +143,13 @@ def test_gaussian_rows_pad_smaller_draws_with_zero_rows():
     torch.testing.assert_close(y[1], GaussianOperator((1, 6, 6), 20, seed=4)(x[1:])[0])
     with pytest.raises(ValueError, match="rows"):
         GaussianOperator((1, 6, 6), 20, seed=[3, 4], rows=[25, 2])
+
+
+def test_batched_gaussian_adjoint_and_vjp():
+    """Independent draws run through one batched product (row vector times matrix)."""
+    op = GaussianOperator((1, 5, 7), 9, seed=[1, 2, 3], dtype=torch.float64)
+    assert dot_test(op, rtol=1e-12).passed
+    assert vjp_test(op, rtol=1e-12).passed
+    x = torch.randn(3, 1, 5, 7, dtype=torch.float64)
+    ref = torch.stack([op.matrix[b] @ x[b].reshape(-1) for b in range(3)])
+    torch.testing.assert_close(op(x), ref)

@@ -74,8 +74,10 @@ class GaussianOperator(Operator):
             mat = a[0]
             out = x @ mat if transpose else x @ mat.T
         else:
-            mat = a.transpose(1, 2) if transpose else a
-            out = torch.bmm(mat, x.unsqueeze(-1)).squeeze(-1)
+            # Row vector times matrix: BLAS then streams A once along its rows; the
+            # column form (A @ x[..., None]) is 3-4x slower on CPU (bench/RESULTS.md).
+            mat = a if transpose else a.transpose(1, 2)
+            out = torch.bmm(x.unsqueeze(1), mat).squeeze(1)
         return out.to(out_dtype)
 
     def matvec(self, x: torch.Tensor) -> torch.Tensor:
