@@ -104,7 +104,7 @@ def resize_separable(x: torch.Tensor, transposed: list[torch.Tensor]) -> torch.T
 def _spectral_multiply(x: torch.Tensor, kernel_fft: torch.Tensor) -> torch.Tensor:
     dims = tuple(range(2, x.dim()))
     spectrum = torch.fft.rfftn(x, dim=dims)
-    return torch.fft.irfftn(spectrum * kernel_fft, s=x.shape[2:], dim=dims)
+    return torch.fft.irfftn(spectrum.mul_(kernel_fft), s=x.shape[2:], dim=dims)
 
 
 class _CircularConvolution(torch.autograd.Function):
