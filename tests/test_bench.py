@@ -33,3 +33,10 @@ def test_reference_decoder_is_the_published_shape():
     net = reference_decoder(1, 8, 5)
     out = net(torch.rand(1, 8, 4, 4))
     assert out.shape == (1, 1, 64, 64) and 0 < out.min() and out.max() < 1
+
+
+def test_schedule_search_rejects_an_image_without_a_reference_psnr(capsys):
+    from bench.schedules import main as schedules
+
+    assert schedules(["--images", "coins"]) == 2
+    assert "no reference PSNR" in capsys.readouterr().err
