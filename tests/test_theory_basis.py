@@ -53,3 +53,23 @@ def test_smooth_signal_lives_on_first_p_and_projects() -> None:
     assert float(energy[5:].sum()) < 1e-24
     assert torch.allclose(project(x, 5), x, atol=1e-12)
     assert torch.equal(x, smooth_signal(64, 5, seed=3))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8, 33])
+def test_trig_basis_first_columns_only_and_explicit_formula(n):
+    """``columns=p`` gives exactly the first p columns; each column is eq (10)'s function."""
+    full = trig_basis(n)
+    j = torch.arange(n, dtype=torch.float64)
+    for c in range(n):
+        f = (c + 1) // 2
+        if c == 0 or 2 * f == n:
+            ref = torch.cos(math.pi * 2 * f * j / n) / math.sqrt(n)
+        elif c % 2:
+            ref = math.sqrt(2 / n) * torch.cos(2 * math.pi * f * j / n)
+        else:
+            ref = math.sqrt(2 / n) * torch.sin(2 * math.pi * f * j / n)
+        torch.testing.assert_close(full[:, c], ref, atol=1e-12, rtol=0)
+    for p in {1, max(1, n // 2), n}:
+        assert torch.equal(trig_basis(n, columns=p), full[:, :p])
+    with pytest.raises(ValueError, match="columns"):
+        trig_basis(n, columns=n + 1)

@@ -15,28 +15,33 @@ import torch
 from ..seeding import generator
 
 
-def trig_basis(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """Orthonormal ``[n, n]`` matrix whose columns are eq (10)'s functions, low frequency first."""
+def trig_basis(
+    n: int, dtype: torch.dtype = torch.float64, columns: int | None = None
+) -> torch.Tensor:
+    """Orthonormal ``[n, n]`` matrix whose columns are eq (10)'s functions, low frequency first.
+
+    Column c has frequency (c + 1) // 2: the constant, then cos and sin of each frequency,
+    and (−1)^j last for even n. ``columns`` builds only the first that many.
+    """
     if n < 1:
         raise ValueError(f"trig_basis needs n >= 1, got {n}")
-    j = torch.arange(n, dtype=torch.float64)
-    cols = [torch.full((n,), 1.0 / math.sqrt(n), dtype=torch.float64)]
-    for i in range(1, (n + 1) // 2):
-        cols.append(math.sqrt(2.0 / n) * torch.cos(2 * math.pi * j * i / n))
-        cols.append(math.sqrt(2.0 / n) * torch.sin(2 * math.pi * j * i / n))
-    if n % 2 == 0 and n > 1:
-        cols.append((-1.0) ** j / math.sqrt(n))
-    return torch.stack(cols, dim=1).to(dtype)
+    count = n if columns is None else columns
+    if not 1 <= count <= n:
+        raise ValueError(f"trig_basis columns must be in [1, {n}], got {columns}")
+    j = torch.arange(n, dtype=torch.float64)[:, None]
+    col = torch.arange(count)
+    freq = frequencies(n)[:count].to(torch.float64)
+    angle = 2 * math.pi * j * freq / n
+    is_cos = (col % 2 == 1) | (col == 0)
+    unpaired = (col == 0) | (2 * freq == n)  # the constant and (−1)^j have norm √n
+    scale = torch.full((count,), math.sqrt(2.0 / n), dtype=torch.float64)
+    scale[unpaired] = 1.0 / math.sqrt(n)
+    return (torch.where(is_cos, torch.cos(angle), torch.sin(angle)) * scale).to(dtype)
 
 
 def frequencies(n: int) -> torch.Tensor:
     """Frequency of each column of :func:`trig_basis` (0, 1, 1, 2, 2, …)."""
-    f = [0]
-    for i in range(1, (n + 1) // 2):
-        f += [i, i]
-    if n % 2 == 0 and n > 1:
-        f.append(n // 2)
-    return torch.tensor(f)
+    return (torch.arange(n) + 1) // 2
 
 
 def smooth_signal(n: int, p: int, seed: int = 0, dtype: torch.dtype = torch.float64):
@@ -44,13 +49,13 @@ def smooth_signal(n: int, p: int, seed: int = 0, dtype: torch.dtype = torch.floa
     if not 1 <= p <= n:
         raise ValueError(f"smooth_signal needs 1 <= p <= n, got p = {p}, n = {n}")
     coeffs = torch.randn(p, generator=generator(seed), dtype=torch.float64)
-    x = trig_basis(n)[:, :p] @ coeffs
+    x = trig_basis(n, columns=p) @ coeffs
     return (x / x.norm()).to(dtype)
 
 
 def project(x: torch.Tensor, p: int) -> torch.Tensor:
     """Orthogonal projection of the last dim of ``x`` onto the first p basis functions."""
-    w = trig_basis(x.shape[-1], dtype=x.dtype)[:, :p]
+    w = trig_basis(x.shape[-1], dtype=x.dtype, columns=p)
     return (x @ w) @ w.T
 
 
