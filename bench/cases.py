@@ -1,4 +1,5 @@
-"""The benchmark cases: each runs both sides in fresh processes and returns one JSON row.
+"""The benchmark cases: each runs both sides in fresh processes and returns one JSON row
+(``schedule-images``: one row per image and setting).
 
 Every row holds ``case``, ``device``, ``reference_ms_per_iter``, ``project_ms_per_iter``,
 ``speedup_per_iter``, ``time_to_target_speedup`` (where the case has a target) and
@@ -21,11 +22,22 @@ Row = dict[str, Any]
 # Project settings compared on the image cases: the defaults (Adam 0.005 with the plateau
 # schedule, as the CLI runs); the same schedule started from lr 0.01, which the schedule
 # search picked on camera and grass (bench/RESULTS.md); and, on a GPU, TF32 matmuls.
-PROJECT_VARIANTS: dict[str, dict[str, Any]] = {
+PROJECT_SETTINGS: dict[str, dict[str, Any]] = {
     "": {},
     "-lr0.01": {"lr": 0.01},
     "-tf32": {"tf32": True},
 }
+
+# Reference runs already made in this process, so that cases sharing a problem (e.g.
+# `python -m bench cpu64 cpu64-lr0.01`) run the reference recipe once.
+_REFERENCE_RUNS: dict[tuple, dict[str, Any]] = {}
+
+
+def _reference(ref_iters: int, **common: Any) -> dict[str, Any]:
+    key = (ref_iters, *sorted(common.items()))
+    if key not in _REFERENCE_RUNS:
+        _REFERENCE_RUNS[key] = isolated(sides.reference_image_fit, iters=ref_iters, **common)
+    return _REFERENCE_RUNS[key]
 
 
 def _image_case(
@@ -35,8 +47,8 @@ def _image_case(
     channels: int,
     ref_iters: int,
     device: str,
-    variants: tuple[str, ...] = ("",),
-) -> list[Row]:
+    settings: str = "",
+) -> Row:
     common = {
         "image": image,
         "size": size,
@@ -45,48 +57,47 @@ def _image_case(
         "layers": 5,
         "device": device,
     }
-    ref = isolated(sides.reference_image_fit, iters=ref_iters, **common)
-    rows = []
-    for suffix in variants:
-        options = PROJECT_VARIANTS[suffix]
-        ours = isolated(sides.project_image_fit, max_iters=4 * ref_iters, **common, **options)
-        reached = first_time_reaching(ours["times"], ours["psnrs"], ref["psnr"])
-        rows.append(
-            {
-                "case": name + suffix,
-                "device": ours["device"],
-                "image": image,
-                "size": size,
-                "project_settings": options or "defaults",
-                "reference_ms_per_iter": round(ref["ms_per_iter"], 3),
-                "project_ms_per_iter": round(ours["ms_per_iter"], 3),
-                "speedup_per_iter": ratio(ref["ms_per_iter"], ours["ms_per_iter"]),
-                "reference_iterations": ref_iters,
-                "reference_seconds": round(ref["seconds"], 2),
-                "reference_psnr": round(ref["psnr"], 2),
-                "project_seconds_to_reference_psnr": None if reached is None else round(reached, 2),
-                "time_to_target_speedup": ratio(ref["seconds"], reached),
-                "project_iterations": ours["iterations"],
-                "project_stop_reason": ours["stop_reason"],
-                "project_seconds": round(ours["seconds"], 2),
-                "project_psnr": round(ours["psnr"], 2),
-                "reference_peak_mem_mb": round(ref["peak_mem_mb"], 1),
-                "peak_mem_mb": round(ours["peak_mem_mb"], 1),
-            }
-        )
-    return rows
+    ref = _reference(ref_iters, **common)
+    options = PROJECT_SETTINGS[settings]
+    ours = isolated(sides.project_image_fit, max_iters=4 * ref_iters, **common, **options)
+    reached = first_time_reaching(ours["times"], ours["psnrs"], ref["psnr"])
+    return {
+        "case": name + settings,
+        "device": ours["device"],
+        "image": image,
+        "size": size,
+        "project_settings": options or "defaults",
+        "reference_ms_per_iter": round(ref["ms_per_iter"], 3),
+        "project_ms_per_iter": round(ours["ms_per_iter"], 3),
+        "speedup_per_iter": ratio(ref["ms_per_iter"], ours["ms_per_iter"]),
+        "reference_iterations": ref_iters,
+        "reference_seconds": round(ref["seconds"], 2),
+        "reference_psnr": round(ref["psnr"], 2),
+        "project_seconds_to_reference_psnr": None if reached is None else round(reached, 2),
+        "time_to_target_speedup": ratio(ref["seconds"], reached),
+        "project_iterations": ours["iterations"],
+        "project_stop_reason": ours["stop_reason"],
+        "project_seconds": round(ours["seconds"], 2),
+        "project_psnr": round(ours["psnr"], 2),
+        "reference_peak_mem_mb": round(ref["peak_mem_mb"], 1),
+        "peak_mem_mb": round(ours["peak_mem_mb"], 1),
+    }
 
 
-def cpu64(image: str = "camera") -> list[Row]:
-    """Case 1: the default problem (64², k = 64, 5 layers, m = n/4) on this CPU, with the
-    project's defaults and with Adam started at lr 0.01."""
+def cpu64(image: str = "camera", settings: str = "") -> Row:
+    """Case 1: the default problem (64², k = 64, 5 layers, m = n/4) on this CPU."""
     name = "cpu64" if image == "camera" else f"cpu64-{image}"
-    return _image_case(name, image, 64, 64, 4000, "cpu", ("", "-lr0.01"))
+    return _image_case(name, image, 64, 64, 4000, "cpu", settings)
+
+
+def cpu64_lr(image: str = "camera") -> Row:
+    """Case 1 with the project's Adam started at lr 0.01 (the schedule search's pick)."""
+    return cpu64(image, "-lr0.01")
 
 
 def schedule_images() -> list[Row]:
-    """Case 1 on the other images (the lr 0.01 start was chosen on camera and grass)."""
-    return [row for im in ("grass", "brick", "moon") for row in cpu64(im)]
+    """Case 1 on grass, brick and moon, with the defaults and with lr 0.01."""
+    return [cpu64(im, s) for im in ("grass", "brick", "moon") for s in ("", "-lr0.01")]
 
 
 def _batched_row(
@@ -185,18 +196,19 @@ def memory512(device: str = "cpu") -> Row:
     }
 
 
-def gpu256() -> list[Row]:
+def gpu256(settings: str = "") -> Row:
     """Case 2: Figure 1 scale on a GPU (256², m = n/4 dense Gaussian, 5 x 256 channels)."""
-    return _image_case("gpu256", "camera", 256, 256, 20000, "cuda", ("", "-tf32"))
+    return _image_case("gpu256", "camera", 256, 256, 20000, "cuda", settings)
 
 
-def gpu64() -> list[Row]:
+def gpu64(settings: str = "") -> Row:
     """Case 3: the default problem on a GPU."""
-    return _image_case("gpu64", "camera", 64, 64, 4000, "cuda", ("", "-tf32"))
+    return _image_case("gpu64", "camera", 64, 64, 4000, "cuda", settings)
 
 
 CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "cpu64": cpu64,
+    "cpu64-lr0.01": cpu64_lr,
     "batched-two-layer": batched_two_layer,
     "batched-deep-decoder": batched_deep_decoder,
     "memory512": memory512,
@@ -204,7 +216,9 @@ CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
 }
 GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "gpu256": gpu256,
+    "gpu256-tf32": lambda: gpu256("-tf32"),
     "gpu64": gpu64,
+    "gpu64-tf32": lambda: gpu64("-tf32"),
     "batched-two-layer-gpu": lambda: batched_two_layer("cuda"),
     "batched-deep-decoder-gpu": lambda: batched_deep_decoder("cuda"),
     "memory1024-gpu": lambda: memory512("cuda"),

@@ -40,3 +40,36 @@ def test_schedule_search_rejects_an_image_without_a_reference_psnr(capsys):
 
     assert schedules(["--images", "coins"]) == 2
     assert "no reference PSNR" in capsys.readouterr().err
+
+
+def test_image_cases_share_one_reference_run_per_problem(monkeypatch):
+    """Settings of one problem reuse the reference run; each case gives one row."""
+    import bench.cases as cases
+
+    calls = []
+
+    def fake_isolated(fn, **kw):
+        calls.append(fn.__name__)
+        if fn.__name__ == "reference_image_fit":
+            return {"ms_per_iter": 10.0, "seconds": 40.0, "psnr": 28.0, "peak_mem_mb": 300.0}
+        return {
+            "device": "cpu",
+            "ms_per_iter": 5.0,
+            "times": [1.0, 2.0, 4.0],
+            "psnrs": [20.0, 28.5, 29.0],
+            "iterations": 3000,
+            "stop_reason": "loss_floor",
+            "seconds": 15.0,
+            "psnr": 29.0,
+            "peak_mem_mb": 250.0,
+        }
+
+    monkeypatch.setattr(cases, "isolated", fake_isolated)
+    monkeypatch.setattr(cases, "_REFERENCE_RUNS", {})
+    default, faster = run_case("cpu64")[0], run_case("cpu64-lr0.01")[0]
+    assert calls.count("reference_image_fit") == 1 and calls.count("project_image_fit") == 2
+    assert default["case"] == "cpu64" and faster["case"] == "cpu64-lr0.01"
+    assert faster["project_settings"] == {"lr": 0.01}
+    assert default["speedup_per_iter"] == 2.0
+    assert default["project_seconds_to_reference_psnr"] == 2.0
+    assert default["time_to_target_speedup"] == 20.0
