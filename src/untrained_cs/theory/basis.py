@@ -21,7 +21,7 @@ def trig_basis(
     """Orthonormal ``[n, n]`` matrix whose columns are eq (10)'s functions, low frequency first.
 
     Column c has frequency (c + 1) // 2: the constant, then cos and sin of each frequency,
-    and (−1)^j last for even n. ``columns`` builds only the first that many.
+    and (−1)^j last for even n. ``columns`` builds only the first that many (``[n, columns]``).
     """
     if n < 1:
         raise ValueError(f"trig_basis needs n >= 1, got {n}")
@@ -36,7 +36,10 @@ def trig_basis(
     unpaired = (col == 0) | (2 * freq == n)  # the constant and (−1)^j have norm √n
     scale = torch.full((count,), math.sqrt(2.0 / n), dtype=torch.float64)
     scale[unpaired] = 1.0 / math.sqrt(n)
-    return (torch.where(is_cos, torch.cos(angle), torch.sin(angle)) * scale).to(dtype)
+    basis = torch.where(is_cos, torch.cos(angle), torch.sin(angle)) * scale
+    if n % 2 == 0 and n > 1 and count == n:  # (−1)^j exactly, not cos(π j) rounded
+        basis[:, -1] = (-1.0) ** j[:, 0] / math.sqrt(n)
+    return basis.to(dtype)
 
 
 def frequencies(n: int) -> torch.Tensor:
