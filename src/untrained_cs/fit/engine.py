@@ -3,7 +3,8 @@
 B independent members (the generator's batch; the operator's draws when it holds several)
 are fitted in one loop of batched tensor work. The host reads values back only every
 ``check_every`` iterations, where the stopping rule, the plateau schedule, divergence
-handling, logging and the progress callback run.
+handling, logging and the progress callback run, and at the few ``EARLY_LOGS`` iterations
+before the first check, which only log (so that log-axis curves show a fit's start).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from .step_size import gd_step_size
 from .stopping import StopRule, StopState
 
 ADAM_LR = 0.005
+# Iterations logged before the first check (those below ``check_every``), so that the
+# log-axis curves show the start of a fit; history only, the stopping rule never sees them.
+EARLY_LOGS = (1, 2, 5, 10, 20)
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -98,7 +102,8 @@ def fit(
             Lipschitz estimate ||A||² ||J_G||² at the initialisation.
         rule: the stopping rule; keyword overrides (``max_iters=…, tol=…``) also work.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``.
-        callback: called with a dict (iteration, loss, psnr, lr, active) at every check.
+        callback: called with a dict (iteration, loss, psnr, lr, active) at every check
+            and at the early logged iterations (``EARLY_LOGS`` below ``check_every``).
         max_restarts: divergences undone (step halved each time) before giving up.
 
     Returns:
@@ -163,12 +168,7 @@ def fit(
                 lr_np = np.where(bad, lr_np * 0.5, lr_np)
                 opt.lr = torch.as_tensor(np.where(state.active, lr_np, 0.0), device=dev)
                 continue
-            log["iteration"].append(iteration)
-            log["loss"].append(loss_np)
-            log["lr"].append(lr_np.copy())
-            if truth is not None:
-                err = squared_norms(out.detach() - truth) / out[0].numel()
-                log["mse"].append(err.double().cpu().numpy())
+            _record(log, iteration, loss_np, lr_np, out, truth)
             lr_np = state.update(iteration, loss_np, lr_np)
             opt.lr = torch.as_tensor(np.where(state.active, lr_np, 0.0), device=dev)
             snap = opt.snapshot()
@@ -176,6 +176,12 @@ def fit(
                 callback(_progress(log, state))
             if not state.active.any():
                 break
+        elif iteration < rule.check_every and iteration in EARLY_LOGS:
+            loss_np = loss_b.detach().double().cpu().numpy()
+            if np.isfinite(loss_np).all():  # a divergence is handled at the next check
+                _record(log, iteration, loss_np, lr_np, out, truth)
+                if callback is not None:
+                    callback(_progress(log, state))
         grads = torch.autograd.grad(loss_b.sum(), params)
         opt.step(list(grads))
         iteration += 1
@@ -206,6 +212,22 @@ def fit(
             "rule": dict(vars(rule)),
         },
     )
+
+
+def _record(
+    log: dict[str, list[Any]],
+    iteration: int,
+    loss: np.ndarray,
+    lr: np.ndarray,
+    out: torch.Tensor,
+    truth: torch.Tensor | None,
+) -> None:
+    log["iteration"].append(iteration)
+    log["loss"].append(loss)
+    log["lr"].append(lr.copy())
+    if truth is not None:
+        err = squared_norms(out.detach() - truth) / out[0].numel()
+        log["mse"].append(err.double().cpu().numpy())
 
 
 def _progress(log: dict[str, list[Any]], state: StopState) -> dict[str, Any]:
