@@ -66,12 +66,17 @@ def curves(
     best_iteration: int | None = None,
     title: str | None = None,
 ) -> None:
-    """One log–log panel per series against iteration, the oracle-best iteration marked."""
+    """One log–log panel per series against iteration, the oracle-best iteration marked.
+
+    Iteration 0 has no place on a log axis: it is left out when later points exist.
+    """
     count = len(series)
     fig, axes = plt.subplots(1, count, figsize=(4.4 * count, 3.4), squeeze=False)
-    it = np.maximum(np.asarray(iterations, dtype=float), 1.0)
+    it = np.asarray(iterations, dtype=float)
+    keep = it >= 1 if np.any(it >= 1) else np.ones(len(it), dtype=bool)
+    it = np.maximum(it[keep], 1.0)
     for ax, (name, values) in zip(axes[0], series.items(), strict=True):
-        v = np.asarray(values, dtype=float)
+        v = np.asarray(values, dtype=float)[keep]
         ax.plot(it, v, lw=1.4)
         positive = np.all(v[np.isfinite(v)] > 0)
         ax.set_xscale("log")
