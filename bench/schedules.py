@@ -17,11 +17,11 @@ import sys
 import torch
 
 from untrained_cs.cli.speed import tune_process
-from untrained_cs.data import load_image
 from untrained_cs.fit import fit
 from untrained_cs.generators import DeepDecoder
 from untrained_cs.metrics import psnr
-from untrained_cs.operators import make_operator
+
+from .sides import image_problem
 
 # The reference recipe's PSNR after 4000 iterations (bench/RESULTS.md, case 1).
 REFERENCE_PSNR = {"camera": 28.94, "grass": 23.93, "brick": 25.19, "moon": 35.95}
@@ -29,10 +29,8 @@ GRID = [(0.005, 5), (0.01, 5), (0.02, 5), (0.01, 3), (0.02, 3), (0.005, 2)]
 
 
 def _problem(image: str):
-    truth = load_image(image, 64)
-    op = make_operator("gaussian", tuple(truth.shape), 0.25, seed=1)
-    with torch.no_grad():
-        y = op(truth[None])
+    """The default problem at seed 0, built as the benchmark cases build it."""
+    truth, op, y = image_problem(image, 64, 0.25, seed=0)
     return truth, op, y, DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=0)
 
 

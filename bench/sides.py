@@ -23,7 +23,8 @@ from untrained_cs.theory import smooth_signal
 from .reference import run_reference
 
 
-def _image_problem(image: str, size: int, ratio: float, seed: int, operator: str = "gaussian"):
+def image_problem(image: str, size: int, ratio: float, seed: int, operator: str = "gaussian"):
+    """Truth, operator (seed + 1) and y = A x* for an image case, as every side builds it."""
     truth = load_image(image, size)
     op = make_operator(operator, tuple(truth.shape), ratio, seed=seed + 1)
     with torch.no_grad():
@@ -42,7 +43,7 @@ def reference_image_fit(
     device: str = "cpu",
 ) -> dict[str, Any]:
     """The reference recipe on the same image and the same Gaussian matrix as the project."""
-    truth, op, _ = _image_problem(image, size, ratio, seed)
+    truth, op, _ = image_problem(image, size, ratio, seed)
     run = run_reference(truth, op.matrix[0], channels, layers, iters, seed=seed, device=device)
     final = 10 * torch.log10(torch.tensor(1.0 / run.mse[-1])).item()
     return {
@@ -74,7 +75,7 @@ def project_image_fit(
     if fit_options.pop("tf32", False):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    truth, op, y = _image_problem(image, size, ratio, seed, operator)
+    truth, op, y = image_problem(image, size, ratio, seed, operator)
     gen = DeepDecoder(tuple(truth.shape), channels=channels, layers=layers, seed=seed)
     times: list[float] = []
     psnrs: list[float] = []
