@@ -57,8 +57,8 @@ def test_reconstruct_end_to_end(tmp_path, capsys):
     rows = (out / "history.csv").read_text().splitlines()
     assert rows[0] == "iteration,loss,lr,mse,psnr"
     assert [int(r.split(",")[0]) for r in rows[1:]] == [0, 1, 2, 5, 10, 20, 50, 100]
-    # a second run into the same folder replaces it
-    assert main([*TINY, "--out", str(out), "--operator", "structured"]) == 0
+    # a second run into the same folder replaces it when asked to
+    assert main([*TINY, "--out", str(out), "--operator", "structured", "--overwrite"]) == 0
     assert json.loads((out / "metrics.json").read_text())["config"]["operator"] == "structured"
 
 

@@ -28,6 +28,7 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from ..fit import FitDivergedError
+    from .common import WriteError
     from .speed import tune_process
 
     parser = build_parser()
@@ -47,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except FitDivergedError as exc:
         sys.stderr.write(f"{prog}: error: {exc}\n")
+        return 1
+    except WriteError as exc:
+        sys.stderr.write(f"{prog}: error: {exc} (the metrics were printed on stdout)\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted; nothing was written\n")

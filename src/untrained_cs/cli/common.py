@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import shutil
+import math
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +16,19 @@ from typing import Any
 import numpy as np
 
 from ..fit import FitResult, StopRule
+from ..runfolder import CHECKPOINT, OutputError, RunFolder
 
 
 class UsageError(Exception):
     """Bad input from the user: reported as one line on stderr, exit code 2."""
+
+
+class Interrupted(Exception):
+    """SIGTERM (or SIGINT) asked the run to stop: exit 143 (130)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
 
 
 class Parser(argparse.ArgumentParser):
@@ -85,12 +93,7 @@ def add_fit_arguments(p: argparse.ArgumentParser, max_iters: int = 10000) -> Non
         "--seed", type=int, default=0, help="seed of the generator; the operator uses seed + 1"
     )
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    o = p.add_argument_group("output")
-    o.add_argument(
-        "--out", type=Path, default=None, help="run folder (default runs/<command>-<time>)"
-    )
-    o.add_argument("--quiet", action="store_true", help="no progress bar")
-    o.add_argument("--json", action="store_true", help="print the metrics object as JSON")
+    add_output_arguments(p)
 
 
 def fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,31 +111,66 @@ def default_out(command: str) -> Path:
     return Path("runs") / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def check_out(out: Path) -> None:
-    """Refuse a non-empty folder that is not an earlier run folder (never clobber data)."""
-    if out.exists():
-        if not out.is_dir():
-            raise UsageError(f"--out {out} exists and is not a folder")
-        if any(out.iterdir()) and not (out / "metrics.json").exists():
-            raise UsageError(f"--out {out} is a non-empty folder that is not a run folder")
+def add_output_arguments(p: argparse.ArgumentParser, what: str = "the metrics") -> None:
+    """--out, --overwrite, --quiet, --json: the output options of every subcommand."""
+    o = p.add_argument_group("output")
+    o.add_argument(
+        "--out", type=Path, default=None, help="run folder (default runs/<command>-<time>)"
+    )
+    o.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out when it holds an earlier run of this tool (only then)",
+    )
+    o.add_argument("--quiet", action="store_true", help="no progress bar")
+    o.add_argument("--json", action="store_true", help=f"print {what} as JSON")
+
+
+class WriteError(RuntimeError):
+    """The run finished but its folder could not be written (a run-time failure, exit 1)."""
 
 
 @contextmanager
-def run_folder(out: Path) -> Iterator[Path]:
-    """Write into a temporary sibling folder and move it into place only on success.
+def staged_run(out: Path | None, command: str, overwrite: bool = False) -> Iterator[RunFolder]:
+    """Create the run folder (staged in ``DIR.partial``) before any work; commit on success.
 
-    A failure or interrupt leaves nothing behind; an earlier run in ``out`` is replaced.
+    The folder is checked and probed for writing on entry (bad ``--out``: UsageError).
+    Leaving the block normally moves the complete folder into place; an exception removes
+    the staging folder unless it holds a checkpoint (an interrupted, resumable run).
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    folder = RunFolder(out or default_out(command), f"untrained-cs {command}", overwrite)
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        folder.create()
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        yield folder
+        folder.commit()
+    except BaseException as exc:
+        if not (is_interrupt(exc) and (folder.staging / CHECKPOINT).exists()):
+            folder.discard()
+        if isinstance(exc, OSError):
+            raise WriteError(f"could not write the run folder {folder.shown}: {exc}") from None
         raise
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    return isinstance(exc, KeyboardInterrupt | Interrupted)
+
+
+def check_out(out: Path, overwrite: bool = False) -> None:
+    """Refuse an unusable ``--out`` before any work (see :mod:`untrained_cs.runfolder`)."""
+    try:
+        RunFolder(out, "check", overwrite).check()
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@contextmanager
+def run_folder(out: Path, overwrite: bool = False) -> Iterator[Path]:
+    """Stage a folder for ``out`` and move it into place only when the block succeeds."""
+    with staged_run(out, "theory", overwrite) as folder:
+        yield folder.staging
 
 
 class Progress:
@@ -175,22 +213,45 @@ def write_history(path: Path, result: FitResult, member: int = 0) -> None:
 
 
 def write_json(path: Path, obj: dict[str, Any]) -> None:
-    path.write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    path.write_text(to_json(obj, indent=2) + "\n")
 
 
-def _jsonable(o: Any) -> Any:
+def to_json(obj: Any, indent: int | None = None) -> str:
+    """Strict JSON: numpy and paths converted, NaN and ±inf written as ``null``."""
+    return json.dumps(_finite(obj), indent=indent, allow_nan=False)
+
+
+def _finite(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _finite(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_finite(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _finite(o.tolist())
+    if isinstance(o, np.generic):
+        return _finite(o.item())
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
     if isinstance(o, Path):
         return str(o)
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
+    if o is None or isinstance(o, str | int | bool):
+        return o
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+@contextmanager
+def keeping(metrics: dict[str, Any]) -> Iterator[None]:
+    """Write a run's files; if the disk fails, print the metrics on stdout so none is lost."""
+    try:
+        yield
+    except OSError:
+        print(to_json(metrics))
+        raise
 
 
 def report(metrics: dict[str, Any], out: Path, as_json: bool, headline: str) -> None:
     """Print the metrics object (``--json``) or one summary line, to stdout."""
     if as_json:
-        print(json.dumps(metrics, default=_jsonable))
+        print(to_json(metrics))
     else:
         print(f"{headline} -> {out}")

@@ -28,12 +28,11 @@ from .common import (
     Progress,
     UsageError,
     add_fit_arguments,
-    check_out,
-    default_out,
     fit_kwargs,
+    keeping,
     positive,
     report,
-    run_folder,
+    staged_run,
     write_json,
 )
 
@@ -122,8 +121,20 @@ def run(args: argparse.Namespace) -> int:
     if args.lr is None and args.optimizer == "adam":
         args.lr = DEFAULT_LR  # tuned for the MRI default (GD keeps its 1/L default)
     names = _baselines(args.baselines)
-    out: Path = args.out or default_out("mri")
-    check_out(out)
+    with staged_run(args.out, "mri", args.overwrite) as folder:
+        metrics = _fit_and_write(args, names, folder.staging)
+    zf = metrics["baselines"]["zero_filled"]["psnr"]
+    headline = (
+        f"PSNR {metrics['psnr']:.2f} dB (zero-filled {zf:.2f}, oracle best "
+        f"{metrics['best_psnr']:.2f} at it {metrics['best_iteration']}), SSIM "
+        f"{metrics['ssim']:.3f}, {metrics['iterations']} iterations "
+        f"({metrics['stop_reason']}), {metrics['seconds']:.1f} s on {metrics['device']}"
+    )
+    report(metrics, folder.out, args.json, headline)
+    return 0
+
+
+def _fit_and_write(args: argparse.Namespace, names: tuple[str, ...], tmp: Path) -> dict:
     data = load(args)
     problem = make_problem(
         data, args.acceleration, args.center_fraction, args.mask, args.seed + 1, args.model
@@ -137,18 +148,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     metrics = _metrics(args, problem, result, generator.num_parameters())
-    with run_folder(out) as tmp:
+    with keeping(metrics):
         _write(tmp, args, problem, result)
         write_json(tmp / "metrics.json", metrics)
-    zf = metrics["baselines"]["zero_filled"]["psnr"]
-    headline = (
-        f"PSNR {metrics['psnr']:.2f} dB (zero-filled {zf:.2f}, oracle best "
-        f"{metrics['best_psnr']:.2f} at it {metrics['best_iteration']}), SSIM "
-        f"{metrics['ssim']:.3f}, {metrics['iterations']} iterations "
-        f"({metrics['stop_reason']}), {metrics['seconds']:.1f} s on {metrics['device']}"
-    )
-    report(metrics, out, args.json, headline)
-    return 0
+    return metrics
 
 
 def _metrics(args: argparse.Namespace, problem: MRIProblem, run: MRIRun, params: int):

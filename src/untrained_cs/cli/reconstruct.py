@@ -18,12 +18,11 @@ from .common import (
     Progress,
     UsageError,
     add_fit_arguments,
-    check_out,
-    default_out,
     fit_kwargs,
+    keeping,
     positive,
     report,
-    run_folder,
+    staged_run,
     write_history,
     write_json,
 )
@@ -58,8 +57,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--ratio: {exc}") from None
     if args.noise_std < 0:
         raise UsageError(f"--noise-std must be >= 0, got {args.noise_std}")
-    out: Path = args.out or default_out("reconstruct")
-    check_out(out)
+    with staged_run(args.out, "reconstruct", args.overwrite) as folder:
+        metrics = _fit_and_write(args, folder.staging)
+    headline = (
+        f"PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.3f}, "
+        f"{metrics['iterations']} iterations ({metrics['stop_reason']}), "
+        f"{metrics['seconds']:.1f} s on {metrics['device']}"
+    )
+    report(metrics, folder.out, args.json, headline)
+    return 0
+
+
+def _fit_and_write(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     gen_seed, op_seed = args.seed, args.seed + 1
     problem = make_problem(
         args.image, args.size, args.operator, args.ratio, seed=op_seed, noise_std=args.noise_std
@@ -96,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             "fit": result.config,
         },
     }
-    with run_folder(out) as tmp:
+    with keeping(metrics):
         plots.save_image(tmp / "reconstruction.png", estimate)
         plots.save_image(tmp / "truth.png", truth)
         plots.comparison(
@@ -115,10 +124,4 @@ def run(args: argparse.Namespace) -> int:
         write_history(tmp / "history.csv", result)
         np.save(tmp / "measurements.npy", problem.y.numpy())
         write_json(tmp / "metrics.json", metrics)
-    headline = (
-        f"PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.3f}, "
-        f"{metrics['iterations']} iterations ({metrics['stop_reason']}), "
-        f"{metrics['seconds']:.1f} s on {metrics['device']}"
-    )
-    report(metrics, out, args.json, headline)
-    return 0
+    return metrics
