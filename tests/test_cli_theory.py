@@ -88,3 +88,27 @@ def test_bad_input_exits_2_and_writes_nothing(args, tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "error" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_defaults_come_from_the_experiments() -> None:
+    from untrained_cs.cli import build_parser
+    from untrained_cs.experiments import figure2, figure3, figure4, theorem1, theorem2
+
+    parser = build_parser()
+
+    def parsed(tool: str) -> dict:
+        return vars(parser.parse_args(["theory", tool]))
+
+    for tool, defaults, renamed in [
+        ("basis", figure2.DEFAULTS, {}),
+        ("weights", figure3.DEFAULTS, {"widths": "width"}),
+        ("linear", theorem1.DEFAULTS, {"ms": "m"}),
+        ("jacobian", figure4.DEFAULTS, {}),
+        ("two-layer", theorem2.DEFAULTS, {"ms": "m"}),
+    ]:
+        args = parsed(tool)
+        for field, value in vars(defaults).items():
+            name = renamed.get(field, field)
+            if name in args:
+                want = list(value) if isinstance(value, tuple) else value
+                assert args[name] == want, (tool, field)

@@ -1,8 +1,9 @@
-"""Figure 2: trigonometric basis functions (eq 10) of the paper's numbering, n = 300."""
+"""Figure 2: trigonometric basis functions (eq 10) in the paper's numbering."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..theory.basis import (
@@ -15,8 +16,26 @@ from ..theory.basis import (
 )
 
 
+@dataclass(frozen=True)
+class Figure2Defaults:
+    """Settings of Figure 2 (`untrained-cs theory basis`)."""
+
+    #: signal length; Figure 2's caption: "in dimension n = 300"
+    n: int = 300
+    #: eq (10) indices plotted; Figure 2's caption: "the 1st, 2nd, 6th, and 21st"
+    functions: tuple[int, ...] = (1, 2, 6, 21)
+    #: smoothness of the example signal (Section 1's p-smooth x*); this project's choice
+    p: int = 10
+
+
+DEFAULTS = Figure2Defaults()
+
+
 def figure2_data(
-    n: int = 300, indices: Sequence[int] = (1, 2, 6, 21), p: int = 10, seed: int = 0
+    n: int = DEFAULTS.n,
+    indices: Sequence[int] = DEFAULTS.functions,
+    p: int = DEFAULTS.p,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """The eq (10) functions ``indices`` (paper numbering i = 0..n−1) and a p-smooth example.
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..generators.kernels import make_kernel
@@ -17,6 +20,32 @@ from ..theory.weights import (
     monte_carlo_sigma,
     spectral_deviation,
 )
+
+Kernels = Sequence[tuple[torch.Tensor, str]]
+
+
+@dataclass(frozen=True)
+class Figure3Defaults:
+    """Settings of Figure 3 (`untrained-cs theory weights`)."""
+
+    #: signal length; Figure 3's caption: "a generator network of output dimension n = 300"
+    n: int = 300
+    #: Figure 3's caption: "Triangular kernels" (Section 4: the original deep decoder's)
+    kernel: str = "triangular"
+    #: kernel widths; the caption shows several ("the wider the kernel is, ..."), values ours
+    widths: tuple[float, ...] = (4.0, 8.0, 16.0)
+    #: channel counts k of the Monte-Carlo E[J Jᵀ] check (Section 4: Σ(U) is its limit)
+    mc_channels: tuple[int, ...] = (64, 256, 1024)
+    #: signal length and random draws of C per k for the Monte-Carlo check
+    mc_n: int = 64
+    mc_draws: int = 2
+    #: ranks r of the eigenvector-alignment check
+    ranks: tuple[int, ...] = (1, 5, 11, 21)
+    #: the dense n×n checks (explicit Σ(U) eigenvalues, alignment) run up to this n
+    explicit_max_n: int = 2048
+
+
+DEFAULTS = Figure3Defaults()
 
 
 def kernel_report(u: torch.Tensor, label: str, explicit: bool = True) -> dict[str, Any]:
@@ -38,7 +67,7 @@ def kernel_report(u: torch.Tensor, label: str, explicit: bool = True) -> dict[st
 
 
 def monte_carlo_check(
-    u: torch.Tensor, channels: Sequence[int], draws: int = 2, seed: int = 0
+    u: torch.Tensor, channels: Sequence[int], draws: int = DEFAULTS.mc_draws, seed: int = 0
 ) -> dict[str, list]:
     """Relative spectral deviation of the Monte-Carlo E[J Jᵀ] from Σ(U), for each k."""
     reference = explicit_sigma(u)
@@ -49,30 +78,82 @@ def monte_carlo_check(
     return {"channels": [int(k) for k in channels], "draws": [draws] * len(devs), "deviation": devs}
 
 
+def weights_data(
+    kernels: Kernels,
+    mc_kernel: torch.Tensor | None = None,
+    mc_channels: Sequence[int] = DEFAULTS.mc_channels,
+    mc_draws: int = DEFAULTS.mc_draws,
+    seed: int = 0,
+    ranks: Sequence[int] = DEFAULTS.ranks,
+) -> dict[str, Any]:
+    """Weights of the given ``(kernel, label)`` pairs, plus the Monte-Carlo and alignment checks.
+
+    Returns:
+        ``n``, ``sigma`` and ``gamma`` of the first kernel, ``kernels`` (one
+        :func:`kernel_report` each), ``monte_carlo`` (:func:`monte_carlo_check` on
+        ``mc_kernel`` with its length ``n``; None without ``mc_kernel`` or channels) and,
+        when n <= ``explicit_max_n``, ``alignment`` (rank → value, of the first kernel).
+    """
+    if not kernels:
+        raise ValueError("weights_data needs at least one kernel")
+    dense = DEFAULTS.explicit_max_n
+    reports = [kernel_report(u, label, explicit=u.numel() <= dense) for u, label in kernels]
+    first = kernels[0][0]
+    data: dict[str, Any] = {
+        "n": first.numel(), "sigma": reports[0]["sigma"], "gamma": reports[0]["gamma"],
+        "kernels": reports, "monte_carlo": None,
+    }  # fmt: skip
+    if mc_kernel is not None and mc_channels:
+        mc = monte_carlo_check(mc_kernel, mc_channels, mc_draws, seed)
+        data["monte_carlo"] = {"n": mc_kernel.numel(), **mc}
+    if first.numel() <= dense:
+        kept = [r for r in ranks if r <= first.numel()]
+        data["alignment"] = {str(r): v for r, v in eigenvector_alignment(first, kept).items()}
+    return data
+
+
 def figure3_data(
-    n: int = 300,
-    widths: Sequence[float] = (4.0, 8.0, 16.0),
-    kernel: str = "triangular",
-    mc_channels: Sequence[int] = (64, 256, 1024),
-    mc_n: int = 64,
-    mc_draws: int = 2,
-    ranks: Sequence[int] = (1, 5, 11, 21),
+    n: int = DEFAULTS.n,
+    widths: Sequence[float] = DEFAULTS.widths,
+    kernel: str = DEFAULTS.kernel,
+    mc_channels: Sequence[int] = DEFAULTS.mc_channels,
+    mc_n: int = DEFAULTS.mc_n,
+    mc_draws: int = DEFAULTS.mc_draws,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Weights for several kernel widths at length n, plus MC and alignment checks.
+    """Figure 3's data: :func:`weights_data` for ``kernel`` at each width, length n.
 
     The Monte-Carlo check runs on the first width at the (smaller) length ``mc_n``.
     """
-    kernels = [kernel_report(make_kernel(kernel, n, w), f"{kernel} w={w:g}") for w in widths]
-    small = make_kernel(kernel, mc_n, widths[0])
-    return {
-        "n": n,
-        "widths": [float(w) for w in widths],
-        "kernels": kernels,
-        "monte_carlo": {"n": mc_n, "width": float(widths[0]), **monte_carlo_check(
-            small, mc_channels, mc_draws, seed)} if mc_channels else None,
-        "alignment": {
-            str(r): v for r, v in eigenvector_alignment(make_kernel(kernel, n, widths[0]),
-                                                        list(ranks)).items()
-        },
-    }  # fmt: skip
+    if n < 2:
+        raise ValueError(f"figure 3 needs a signal length n >= 2, got {n}")
+    kernels = [(make_kernel(kernel, n, w), f"{kernel} w={w:g}") for w in widths]
+    small = make_kernel(kernel, mc_n, widths[0]) if mc_channels else None
+    return weights_data(kernels, small, mc_channels, mc_draws, seed)
+
+
+def load_kernel(path: Path) -> torch.Tensor:
+    """A 1D kernel of length n >= 2 from a ``.npy`` file, float64, scaled to unit norm."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"kernel file {path}: cannot read a .npy array ({exc})") from None
+    arr = np.asarray(arr, dtype=np.float64).squeeze()
+    if arr.ndim != 1 or arr.size < 2:
+        raise ValueError(f"kernel file {path}: need a 1D kernel of length n >= 2, got {arr.shape}")
+    if not np.isfinite(arr).all() or not np.any(arr):
+        raise ValueError(f"kernel file {path}: kernel must be finite and not all zero")
+    u = torch.from_numpy(arr)
+    return u / u.norm()
+
+
+def kernel_file_data(
+    path: Path,
+    mc_channels: Sequence[int] = DEFAULTS.mc_channels,
+    mc_draws: int = DEFAULTS.mc_draws,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """:func:`weights_data` for the kernel in ``path`` (:func:`load_kernel`), which is also
+    the Monte-Carlo check's kernel (at its own length)."""
+    u = load_kernel(path)
+    return weights_data([(u, f"file {Path(path).name}")], u, mc_channels, mc_draws, seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..generators.deep_decoder import DeepDecoder
@@ -10,16 +11,44 @@ from ..operators.gaussian import GaussianOperator
 from ..theory.basis import smooth_signal
 from ..theory.spectrum import relative_change, spectrum_across_iterations
 
+#: Upsampling modes of a 1D deep decoder (bilinear is the 2D mode).
+UPSAMPLE_1D = ("linear", "nearest", "fixed")
+
+
+@dataclass(frozen=True)
+class Figure4Defaults:
+    """Settings of Figure 4 (`untrained-cs theory jacobian`).
+
+    Figure 4 shows "a four-layer deep decoder at different iterations of gradient descent"
+    and gives no other numbers: the rest are this project's choices.
+    """
+
+    n: int = 512
+    channels: int = 64
+    #: Figure 4's caption: "four-layer deep decoder"
+    layers: int = 4
+    upsample: str = "linear"
+    iterations: tuple[int, ...] = (1, 75, 3500)
+    #: m/n of the Gaussian A
+    ratio: float = 0.5
+    #: smoothness of x*
+    p: int = 32
+    #: leading singular values compared between the first and last snapshot
+    top: int = 50
+
+
+DEFAULTS = Figure4Defaults()
+
 
 def figure4_data(
-    n: int = 512,
-    channels: int = 64,
-    layers: int = 4,
-    upsample: str = "linear",
-    iterations: Sequence[int] = (1, 75, 3500),
-    ratio: float = 0.5,
-    p: int = 32,
-    top: int = 50,
+    n: int = DEFAULTS.n,
+    channels: int = DEFAULTS.channels,
+    layers: int = DEFAULTS.layers,
+    upsample: str = DEFAULTS.upsample,
+    iterations: Sequence[int] = DEFAULTS.iterations,
+    ratio: float = DEFAULTS.ratio,
+    p: int = DEFAULTS.p,
+    top: int = DEFAULTS.top,
     seed: int = 0,
     matrix_free: bool = False,
 ) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from .layers import (
 
 UPSAMPLE_MODES = ("bilinear", "linear", "nearest", "fixed")
 #: On CPU, layers whose input has at least this many pixels resize by matrix products
-#: (bench/: 2-3x faster than native interpolation's backward there); smaller ones natively.
+#: (measured faster than native interpolation's backward there, see bench/RESULTS.md);
+#: smaller ones natively.
 MATRIX_RESIZE_MIN = 256
 
 

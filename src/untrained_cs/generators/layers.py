@@ -24,9 +24,8 @@ def channel_norm(
     norm in training mode with one image. ``weight``/``bias`` are ``[B, k]`` (default 1, 0).
     The B members' k channels are folded into one image of B·k channels for the native
     batch-norm kernel: its statistics are then exactly per member and channel. That kernel
-    (forward, backward, forward-mode and vmap rules included) is 1.5x faster on this CPU
-    than the formula written out with a hand-derived backward (64 channels at 32² and 64²;
-    bench/RESULTS.md).
+    (forward, backward, forward-mode and vmap rules included) measured faster on CPU than
+    the formula written out with a hand-derived backward, see bench/RESULTS.md.
     """
     b, k = x.shape[:2]
     flat = x.reshape(1, b * k, *x.shape[2:])
@@ -47,8 +46,8 @@ def mix_channels(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 def combine_channels(x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """The fixed output combination Σ_c v_c x_c of ``[B, k, *spatial]`` → ``[B, 1, *spatial]``.
 
-    A vector-matrix product per member: on CPU 4.5x faster (forward and backward) than the
-    equivalent einsum at B = 256, k = 64, n = 256.
+    A vector-matrix product per member: measured faster on CPU (forward and backward) than
+    the equivalent einsum, see bench/RESULTS.md.
     """
     b, k = x.shape[:2]
     return torch.matmul(v, x.reshape(b, k, -1)).reshape(b, 1, *x.shape[2:])
@@ -93,7 +92,8 @@ def resize_separable(x: torch.Tensor, transposed: list[torch.Tensor]) -> torch.T
     """Resize ``[B, k, *spatial]`` by one matrix product per axis (``M^T`` given per axis).
 
     Same values as :func:`upsample` with the matrices of :func:`interpolation_matrix`; on CPU
-    at 16² and above its backward is 2-3x faster than the native interpolation's.
+    at 16² and above its backward measured faster than the native interpolation's, see
+    bench/RESULTS.md.
     """
     if len(transposed) == 1:
         return x @ transposed[0]
@@ -113,7 +113,7 @@ class _CircularConvolution(torch.autograd.Function):
     The map is linear, so its VJP is the correlation with u (the spectrum's conjugate)
     and its JVP is the map itself: the backward costs one more convolution. Autograd
     through ``rfftn``/``irfftn`` builds full-length complex FFTs with padding instead;
-    forward + backward at B = 256, k = 64, n = 256 on CPU: 34 → 21 ms (bench/RESULTS.md).
+    forward + backward measured faster on CPU, see bench/RESULTS.md.
     """
 
     generate_vmap_rule = True
@@ -139,7 +139,8 @@ class _CircularConvolution(torch.autograd.Function):
 
 
 # From this many elements the written-out adjoint beats autograd's FFT backward on CPU
-# (1.4x at 2^18; at 2^14 the Python-level Function's own overhead loses 0.1 ms).
+# (measured faster, see bench/RESULTS.md; below it the Python-level Function's own
+# overhead loses).
 ADJOINT_CONVOLVE_MIN = 1 << 17
 
 

@@ -5,6 +5,9 @@ unsampled columns zeroed: y = M F x (single coil), y_c = M F S_c x (multi-coil w
 y_c = M F (x_{2c} + i x_{2c+1}) (multi-coil, two generator channels per coil). M is a 0/1
 column mask, F the centred unitary FFT; the adjoint is Re(A^H y). A batch can hold ``count``
 masks (one per independent draw), like the other registry operators.
+
+Importing this module registers ``mri-single``, ``mri-multicoil`` and ``mri-multicoil-2ch``
+in the shared operator registry (which itself imports no MRI code).
 """
 
 from __future__ import annotations
@@ -71,11 +74,6 @@ class MaskedFourier(Operator):
     def unsample(self, y: torch.Tensor) -> torch.Tensor:
         """F^H M applied to k-space ``[B, ..., H, W]`` (the zero-filled images)."""
         return ifft2c(y * self._mask(y))
-
-    @property
-    def sampled_fraction(self) -> float:
-        """Fraction of k-space columns sampled (1 / achieved acceleration), first mask."""
-        return float(self.mask[0].mean())
 
 
 class SingleCoilMRI(MaskedFourier):

@@ -75,7 +75,7 @@ class GaussianOperator(Operator):
             out = x @ mat if transpose else x @ mat.T
         else:
             # Row vector times matrix: BLAS then streams A once along its rows; the
-            # column form (A @ x[..., None]) is 2.5-4x slower on CPU (bench/RESULTS.md).
+            # column form (A @ x[..., None]) measured slower on CPU, see bench/RESULTS.md.
             mat = a if transpose else a.transpose(1, 2)
             out = torch.bmm(x.unsqueeze(1), mat).squeeze(1)
         return out.to(out_dtype)

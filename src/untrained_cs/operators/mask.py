@@ -43,9 +43,3 @@ class MaskOperator(Operator):
         b = y.shape[0]
         full = torch.zeros(b, self.n, dtype=y.dtype, device=y.device)
         return full.scatter(1, self._kept_for(b), y).reshape(b, *self.in_shape)
-
-    def mask_image(self) -> torch.Tensor:
-        """The 0/1 mask of observed entries, ``[count, *in_shape]``."""
-        ones = torch.ones(self.kept.shape, device=self.kept.device)
-        full = torch.zeros(self.count, self.n, device=self.kept.device)
-        return full.scatter(1, self.kept, ones).reshape(self.count, *self.in_shape)

@@ -2,6 +2,9 @@
 
 Every property test (adjointness, linearity, VJP = adjoint, norm in expectation) runs over
 all entries, so adding an operator is one :func:`register` call here or in its module.
+This module imports no MRI code: :mod:`untrained_cs.mri.operators` registers its forward
+models itself, and the package ``untrained_cs`` imports it, so every entry is present after
+any ``untrained_cs`` import.
 """
 
 from __future__ import annotations
@@ -118,5 +121,3 @@ register(
         "pixel mask keeping a fraction `ratio` of the entries",
     )
 )
-
-import untrained_cs.mri.operators  # noqa: E402,F401  (registers the MRI forward models)

@@ -70,13 +70,6 @@ def sorted_weights(u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return sigma[order], trig_basis(u.numel())[:, order]
 
 
-def circulant_matrix(first_row: torch.Tensor) -> torch.Tensor:
-    """Dense circulant matrix M_{jl} = r_{(l - j) mod n} (for tests and small n only)."""
-    n = first_row.numel()
-    idx = (torch.arange(n)[None, :] - torch.arange(n)[:, None]) % n
-    return first_row[idx]
-
-
 def explicit_sigma(u: torch.Tensor) -> torch.Tensor:
     r"""\Sigma(U) built densely: U as an explicit circulant, then \|u\|^2 g(U U^T/\|u\|^2)."""
     u = _check_kernel(u)

@@ -1,4 +1,4 @@
-"""Matplotlib figures and images (Agg backend: no display needed)."""
+"""Run-folder pictures: images, side-by-side comparisons, loss curves (Agg backend)."""
 
 from __future__ import annotations
 

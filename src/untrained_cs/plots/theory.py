@@ -1,7 +1,7 @@
-"""Figures for the theory tools (Figures 2–4, Theorem 1 and 2/3 curves); Agg backend.
+"""Figures of the theory tools (Figures 2–4, Theorem 1 and 2/3 curves); Agg backend.
 
-Each function takes the data dict of the matching experiment / theory function and writes
-one PNG.
+Each function takes the data dict of the matching experiment (``untrained_cs.experiments``)
+and writes one PNG.
 """
 
 from __future__ import annotations
@@ -104,3 +104,13 @@ def theorem_curve(path: Path, data: dict[str, Any], bounds: list[str], title: st
     rax.set_xlabel("m")
     rax.set_title(f"measured / {bounds[0]}")
     _save(fig, path)
+
+
+def theorem1(path: Path, data: dict[str, Any]) -> None:
+    """Theorem 1's curve: measured error of the linear generator against eqs (7) and (8)."""
+    theorem_curve(path, data, ["bound7", "bound8"], "Theorem 1 (linear J)")
+
+
+def theorem2(path: Path, data: dict[str, Any]) -> None:
+    """Theorems 2/3's curve: measured error of ReLU(UC)v fitted by GD against eq (13)."""
+    theorem_curve(path, data, ["bound13"], "Theorems 2/3 (ReLU(UC)v, GD)")
