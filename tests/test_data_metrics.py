@@ -58,11 +58,15 @@ def test_metrics_values():
 
 
 def test_problem_noise_is_seeded_and_complex_for_complex_measurements():
-    from untrained_cs.problems import make_problem
+    from untrained_cs.problems import CSMeasurement, ImageSignal, ProblemSpec, build
 
-    clean = make_problem("camera", 16, "structured-fft", 0.5, seed=3)
-    noisy = make_problem("camera", 16, "structured-fft", 0.5, seed=3, noise_std=0.1)
-    again = make_problem("camera", 16, "structured-fft", 0.5, seed=3, noise_std=0.1)
+    def make(noise_std: float):
+        spec = ProblemSpec(
+            ImageSignal("camera", 16), CSMeasurement("structured-fft", 0.5, noise_std=noise_std), 3
+        )
+        return build(spec)
+
+    clean, noisy, again = make(0.0), make(0.1), make(0.1)
     noise = noisy.y - clean.y
     assert torch.equal(noisy.y, again.y)
     assert noise.is_complex() and noise.imag.abs().sum() > 0

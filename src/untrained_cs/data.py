@@ -54,12 +54,22 @@ def _read(source: str) -> np.ndarray:
         )
     try:
         if path.suffix.lower() == ".npy":
-            return np.load(path, allow_pickle=False)
-        import skimage.io
+            a = np.load(path, allow_pickle=False)
+        else:
+            import skimage.io
 
-        return np.asarray(skimage.io.imread(path))
-    except Exception as exc:  # unreadable content: say so in one line
-        raise ValueError(f"image {source!r} could not be read: {exc}") from None
+            a = np.asarray(skimage.io.imread(path))
+    except Exception as exc:  # unreadable content: say so in one line, without hints
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        if "backend" in reason or "plugin" in reason:
+            reason = f"not a readable {path.suffix} image"
+        raise ValueError(f"image {source!r} could not be read: {reason}") from None
+    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+        raise ValueError(f"image {source!r} holds {a.dtype} values, not real numbers")
+    bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+    if bad:
+        raise ValueError(f"image {source!r} has {bad} NaN or infinite pixel(s)")
+    return a
 
 
 def to_unit_range(a: np.ndarray) -> np.ndarray:
@@ -77,8 +87,13 @@ def _channels(a: np.ndarray, channels: int, source: str) -> np.ndarray:
     """To ``[H, W, C]`` with C = 1 (luminance) or 3."""
     if a.ndim == 2:
         a = a[..., None]
-    if a.ndim != 3:
-        raise ValueError(f"image {source!r} has shape {a.shape}; expected 2D or 2D with channels")
+    if a.ndim == 3 and a.shape[2] not in (1, 3, 4) and a.shape[0] in (1, 3, 4):
+        a = np.moveaxis(a, 0, 2)  # channel-first (C, H, W) → channel-last
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4) or min(a.shape[:2]) < 2:
+        raise ValueError(
+            f"image {source!r} has shape {a.shape}; expected (H, W), (H, W, C) or (C, H, W) "
+            "with C = 1, 3 or 4"
+        )
     if a.shape[2] == 4:
         a = a[..., :3]
     if channels == 1 and a.shape[2] == 3:

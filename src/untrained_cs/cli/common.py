@@ -39,19 +39,53 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def positive(kind: type = float):
-    """argparse type: a number > 0, named in the error otherwise."""
+def integer(low: int | None = 1, high: int | None = None):
+    """argparse type: an integer in [low, high]; ``1e3`` is accepted (it is integral)."""
 
-    def parse(text: str):
+    def parse(text: str) -> int:
         try:
-            value = kind(text)
+            value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+            try:
+                f = float(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+            if not (math.isfinite(f) and f.is_integer()):
+                raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+            value = int(f)
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {text}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high}, got {text}")
         return value
 
     return parse
+
+
+def number(low: float | None = None, high: float | None = None, open_low: bool = False):
+    """argparse type: a finite number in [low, high] (``(low, high]`` with ``open_low``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        if low is not None and (value < low or (open_low and value == low)):
+            raise argparse.ArgumentTypeError(
+                f"must be {'>' if open_low else '>='} {low:g}, got {text}"
+            )
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high:g}, got {text}")
+        return value
+
+    return parse
+
+
+def positive(kind: type = float):
+    """argparse type: a finite number > 0 (an integer when ``kind`` is int)."""
+    return integer(1) if kind is int else number(0.0, open_low=True)
 
 
 def add_fit_arguments(p: argparse.ArgumentParser, max_iters: int = 10000) -> None:
@@ -85,12 +119,15 @@ def add_fit_arguments(p: argparse.ArgumentParser, max_iters: int = 10000) -> Non
     )
     g.add_argument(
         "--loss-floor",
-        type=positive(float),
+        type=number(0.0, 1.0, open_low=True),
         default=rule.loss_floor,
         help="converged when loss <= this x ½||y||² (default %(default)g)",
     )
     g.add_argument(
-        "--seed", type=int, default=0, help="seed of the generator; the operator uses seed + 1"
+        "--seed",
+        type=integer(0, 2**63 - 1),
+        default=0,
+        help="root seed: the generator's, the operator's and the noise's seeds derive from it",
     )
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     add_output_arguments(p)

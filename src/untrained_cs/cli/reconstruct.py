@@ -13,13 +13,14 @@ from ..fit import fit
 from ..generators import GENERATORS, make_generator
 from ..metrics import mse, psnr, ssim
 from ..operators import check_ratio
-from ..problems import make_problem
+from ..problems import CSMeasurement, ImageSignal, ProblemSpec, build, derive_seed
 from .common import (
     Progress,
     UsageError,
     add_fit_arguments,
     fit_kwargs,
     keeping,
+    number,
     positive,
     report,
     staged_run,
@@ -41,8 +42,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--image", default="camera", help="bundled image name or file path")
     p.add_argument("--size", type=positive(int), default=64, help="image side N (N x N)")
     p.add_argument("--operator", choices=OPERATOR_CHOICES, default="gaussian")
-    p.add_argument("--ratio", type=float, default=0.25, help="m/n in (0, 1]")
-    p.add_argument("--noise-std", type=float, default=0.0, help="measurement noise std")
+    p.add_argument(
+        "--ratio", type=number(0.0, 1.0, open_low=True), default=0.25, help="m/n in (0, 1]"
+    )
+    p.add_argument("--noise-std", type=number(0.0), default=0.0, help="measurement noise std")
     p.add_argument("--generator", choices=GENERATORS, default="deep-decoder")
     p.add_argument("--channels", type=positive(int), default=64, help="deep decoder k")
     p.add_argument("--layers", type=positive(int), default=5, help="deep decoder d")
@@ -69,10 +72,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fit_and_write(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    gen_seed, op_seed = args.seed, args.seed + 1
-    problem = make_problem(
-        args.image, args.size, args.operator, args.ratio, seed=op_seed, noise_std=args.noise_std
+    spec = ProblemSpec(
+        ImageSignal(args.image, args.size),
+        CSMeasurement(args.operator, args.ratio, noise_std=args.noise_std),
+        args.seed,
     )
+    gen_seed, op_seed = derive_seed(spec.seed, "generator"), derive_seed(spec.seed, "operator")
+    problem = build(spec)
     generator = make_generator(
         args.generator, tuple(problem.truth.shape), args.channels, args.layers, seed=gen_seed
     )

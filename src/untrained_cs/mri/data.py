@@ -8,14 +8,14 @@ magnitude ground truth used for metrics (fastMRI: the file's ``reconstruction_rs
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..seeding import generator
+from ..operators import noise
+from ..operators.noise import std_for_snr
 from .coils import check_maps, simulated_maps
 from .fft import fft2c, ifft2c, rss
 
@@ -87,13 +87,8 @@ def add_noise(kspace: torch.Tensor, snr_db: float, seed: int) -> tuple[torch.Ten
     Returns:
         the noisy k-space and the noise std sigma (E|n|^2 = sigma^2 per entry).
     """
-    if not math.isfinite(snr_db):
-        raise ValueError(f"--snr must be a finite number of dB, got {snr_db}")
-    power = float(kspace.abs().square().mean())
-    sigma = math.sqrt(power / 10.0 ** (snr_db / 10.0))
-    g = generator(seed)
-    noise = torch.randn(*kspace.shape, 2, generator=g, dtype=torch.float64) * (sigma / math.sqrt(2))
-    return kspace + torch.view_as_complex(noise).to(kspace.dtype), sigma
+    sigma = std_for_snr(kspace, snr_db)
+    return noise.add_noise(kspace, sigma, seed), sigma
 
 
 def simulate(

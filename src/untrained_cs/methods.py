@@ -1,0 +1,106 @@
+"""Method specs: how a problem is solved — an un-trained generator fit or a classical solver.
+
+Frozen and JSON-serialisable like the problem specs (a record's key hashes both). Unset
+(None) settings of a generator fit take the defaults of :mod:`untrained_cs.defaults` for the
+problem's kind when resolved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .defaults import fit_defaults
+
+GENERATOR_NAMES = ("deep-decoder", "dip", "two-layer", "linear")
+SOLVER_NAMES = ("min_norm", "l1_wavelet", "tv")
+WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
+OPTIMIZERS = ("adam", "gd")
+
+
+@dataclass(frozen=True)
+class GeneratorFit:
+    """Fit an un-trained generator until convergence (None: the problem kind's default)."""
+
+    kind: ClassVar[str] = "generator"
+    generator: str = "deep-decoder"
+    channels: int | None = None
+    layers: int | None = None
+    optimizer: str = "adam"
+    lr: float | None = None
+    max_iters: int | None = None
+    tol: float = 1e-3
+    loss_floor: float = 1e-5
+
+    def __post_init__(self) -> None:
+        if self.generator not in GENERATOR_NAMES:
+            raise ValueError(
+                f"unknown generator {self.generator!r}; choose from {', '.join(GENERATOR_NAMES)}"
+            )
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be adam or gd, got {self.optimizer!r}")
+        for name in ("channels", "layers", "max_iters"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr}")
+        if not (math.isfinite(self.tol) and self.tol > 0):
+            raise ValueError(f"tol must be a finite number > 0, got {self.tol}")
+        if not (math.isfinite(self.loss_floor) and 0 < self.loss_floor < 1):
+            raise ValueError(f"loss_floor must lie in (0, 1), got {self.loss_floor}")
+
+    def resolved(self, problem_kind: str) -> GeneratorFit:
+        """This method with every unset setting filled from the kind's defaults."""
+        d = fit_defaults(problem_kind, self.generator)
+        if self.optimizer == "gd":
+            d["lr"] = None  # GD's own step rule unless one is given
+        changes = {k: d[k] for k in ("channels", "layers", "lr", "max_iters") if k in d}
+        return dataclasses.replace(
+            self, **{k: v for k, v in changes.items() if getattr(self, k) is None}
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+
+@dataclass(frozen=True)
+class Solver:
+    """A classical solver on the problem's own operator, its weight chosen by a named rule."""
+
+    kind: ClassVar[str] = "solver"
+    name: str = "min_norm"
+    weight_choice: str = "oracle"
+
+    def __post_init__(self) -> None:
+        if self.name not in SOLVER_NAMES:
+            raise ValueError(f"unknown solver {self.name!r}; choose from {', '.join(SOLVER_NAMES)}")
+        if self.weight_choice not in WEIGHT_CHOICES:
+            raise ValueError(
+                f"weight_choice must be one of {', '.join(WEIGHT_CHOICES)}, "
+                f"got {self.weight_choice!r}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **dataclasses.asdict(self)}
+
+
+Method = GeneratorFit | Solver
+
+
+def method_from_dict(d: dict[str, Any]) -> Method:
+    """Inverse of ``to_dict``; unknown kinds or fields raise ``ValueError``."""
+    d = dict(d)
+    kind = d.pop("kind", "generator")
+    classes: dict[str, type] = {"generator": GeneratorFit, "solver": Solver}
+    if kind not in classes:
+        raise ValueError(f"unknown method kind {kind!r}; choose from generator, solver")
+    cls = classes[kind]
+    unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown {kind} method field(s): {', '.join(unknown)}")
+    return cls(**d)

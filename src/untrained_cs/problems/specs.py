@@ -1,0 +1,217 @@
+"""Problem specs: small, frozen, JSON-serialisable descriptions of every problem solved.
+
+A :class:`ProblemSpec` is a signal (a bundled or file image at a size, a p-smooth 1D signal,
+an MRI slice), a measurement model (a registered CS operator with m or m/n and noise, or
+undersampled multi-coil k-space) and one root seed; every random draw derives from that seed
+(:mod:`untrained_cs.problems.seeds`). The field defaults here are the project's defaults:
+the command line reads them. Values are checked on construction (``ValueError`` naming the
+field), so a spec that exists is a valid one. :func:`spec_hash` is stable across processes
+and machines (the sweep store keys results by it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .seeds import check_root
+
+SCHEMA = 1
+
+
+def _int(name: str, value: Any, low: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+
+
+def _real(name: str, value: Any, low: float, high: float = math.inf, open_low=False) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if value < low or value > high or (open_low and value == low):
+        lo = "(" if open_low else "["
+        hi = "]" if math.isfinite(high) else ")"
+        raise ValueError(f"{name} must lie in {lo}{low:g}, {high:g}{hi}, got {value}")
+
+
+@dataclass(frozen=True)
+class ImageSignal:
+    """A bundled image (by name) or an image file (by path), resized to ``size`` x ``size``."""
+
+    kind: ClassVar[str] = "image"
+    image: str = "camera"
+    size: int = 64
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.image, str) or not self.image:
+            raise ValueError(f"image must be a name or a path, got {self.image!r}")
+        _int("size", self.size, 8)
+
+
+@dataclass(frozen=True)
+class SmoothSignal:
+    """A unit-norm p-smooth signal of length n (iid normal coefficients on eq (10)'s first p)."""
+
+    kind: ClassVar[str] = "smooth"
+    n: int = 256
+    p: int = 8
+
+    def __post_init__(self) -> None:
+        _int("n", self.n, 2)
+        _int("p", self.p, 1)
+        if self.p > self.n:
+            raise ValueError(f"p must be <= n, got p = {self.p}, n = {self.n}")
+
+
+@dataclass(frozen=True)
+class MRISignal:
+    """dipy's T1 slice with ``coils`` simulated coils, or a fastMRI ``.h5`` file's slice."""
+
+    kind: ClassVar[str] = "mri"
+    kspace: str | None = None
+    slice: int | None = None
+    size: int | None = None
+    coils: int = 8
+    snr: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.slice is not None:
+            if self.kspace is None:
+                raise ValueError("slice needs a k-space file (kspace)")
+            _int("slice", self.slice, 0)
+        if self.size is not None:
+            if self.kspace is not None:
+                raise ValueError("size resamples the default slice only; drop it with kspace")
+            _int("size", self.size, 32)
+        _int("coils", self.coils, 1)
+        if self.snr is not None:
+            _real("snr", self.snr, -math.inf)
+
+
+@dataclass(frozen=True)
+class CSMeasurement:
+    """y = A x* + noise with a registered operator; m given directly or as ratio m/n.
+
+    A given ``m`` takes precedence: the ratio is then stored as None.
+    """
+
+    kind: ClassVar[str] = "cs"
+    operator: str = "gaussian"
+    ratio: float | None = 0.25
+    m: int | None = None
+    noise_std: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.m is not None:
+            object.__setattr__(self, "ratio", None)
+        elif self.ratio is None:
+            raise ValueError("give one of ratio and m")
+        if self.ratio is not None:
+            _real("ratio", self.ratio, 0.0, 1.0, open_low=True)
+        if self.m is not None:
+            _int("m", self.m, 1)
+        _real("noise_std", self.noise_std, 0.0)
+
+
+@dataclass(frozen=True)
+class MRIMeasurement:
+    """Cartesian undersampling of multi-coil k-space and the forward model fitted."""
+
+    kind: ClassVar[str] = "mri"
+    acceleration: float = 8.0
+    center_fraction: float | None = None
+    mask: str = "random"
+    model: str = "auto"
+
+    def __post_init__(self) -> None:
+        _real("acceleration", self.acceleration, 1.0)
+        if self.center_fraction is not None:
+            _real("center_fraction", self.center_fraction, 0.0, 1.0)
+        if self.mask not in ("random", "equispaced"):
+            raise ValueError(f"mask must be random or equispaced, got {self.mask!r}")
+        if self.model not in ("auto", "sense", "2ch"):
+            raise ValueError(f"model must be auto, sense or 2ch, got {self.model!r}")
+
+
+Signal = ImageSignal | SmoothSignal | MRISignal
+Measurement = CSMeasurement | MRIMeasurement
+SIGNALS: dict[str, type] = {c.kind: c for c in (ImageSignal, SmoothSignal, MRISignal)}
+MEASUREMENTS: dict[str, type] = {c.kind: c for c in (CSMeasurement, MRIMeasurement)}
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """A signal, how it is measured, and the root seed of every random draw."""
+
+    signal: Signal = dataclasses.field(default_factory=ImageSignal)
+    measurement: Measurement = dataclasses.field(default_factory=CSMeasurement)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seed", check_root(self.seed))
+        mri_signal = isinstance(self.signal, MRISignal)
+        if mri_signal != isinstance(self.measurement, MRIMeasurement):
+            raise ValueError(
+                f"a {self.signal.kind} signal cannot be measured by the "
+                f"{self.measurement.kind} model"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (``kind`` keys name the signal and measurement types)."""
+        return {
+            "signal": {"kind": self.signal.kind, **dataclasses.asdict(self.signal)},
+            "measurement": {"kind": self.measurement.kind, **dataclasses.asdict(self.measurement)},
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ProblemSpec:
+        """Inverse of :meth:`to_dict`; unknown kinds or fields raise ``ValueError``."""
+        return cls(
+            signal=_part(SIGNALS, "signal", d.get("signal", {})),
+            measurement=_part(MEASUREMENTS, "measurement", d.get("measurement", {})),
+            seed=d.get("seed", 0),
+        )
+
+    def replace(self, **changes: Any) -> ProblemSpec:
+        """A copy with top-level fields or ``signal.<f>`` / ``measurement.<f>`` changed."""
+        d = self.to_dict()
+        for key, value in changes.items():
+            part, _, name = key.rpartition(".")
+            target = d[part] if part else d
+            if part and name not in target:
+                raise ValueError(f"unknown field {key!r}")
+            target[name] = value
+        return ProblemSpec.from_dict(d)
+
+
+def _part(kinds: dict[str, type], what: str, d: dict[str, Any]) -> Any:
+    d = dict(d)
+    kind = d.pop("kind", next(iter(kinds)))
+    if kind not in kinds:
+        raise ValueError(f"unknown {what} kind {kind!r}; choose from {', '.join(kinds)}")
+    cls = kinds[kind]
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise ValueError(f"unknown {kind} {what} field(s): {', '.join(unknown)}")
+    return cls(**d)
+
+
+def canonical_json(obj: Any) -> str:
+    """Key-sorted compact JSON: the text a hash is taken of."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def spec_hash(*parts: Any) -> str:
+    """A stable 16-hex-digit key of specs (ProblemSpec, method specs, dicts)."""
+    data = [p.to_dict() if hasattr(p, "to_dict") else p for p in parts]
+    text = canonical_json({"schema": SCHEMA, "parts": data})
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
