@@ -1,16 +1,25 @@
 """The fit engine: gradient descent or Adam on ½||A G(θ) − y||² until convergence."""
 
-from .engine import fit, resolve_device
-from .result import FitDivergedError, FitResult
+from .engine import continue_fit, finish, fit, init_state, resolve_device
+from .loop import run_until
+from .result import FitDivergedError, FitInterrupted, FitResult
+from .state import FitState
 from .step_size import gd_step_size, jacobian_norm
-from .stopping import StopRule
+from .stopping import StopRule, StopState
 
 __all__ = [
     "FitDivergedError",
+    "FitInterrupted",
     "FitResult",
+    "FitState",
     "StopRule",
+    "StopState",
+    "continue_fit",
+    "finish",
     "fit",
     "gd_step_size",
+    "init_state",
     "jacobian_norm",
     "resolve_device",
+    "run_until",
 ]

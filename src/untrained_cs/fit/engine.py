@@ -1,15 +1,15 @@
 """The fit engine: minimise ½||A G(θ) − y||² over θ from a random init, until convergence.
 
-B independent members (the generator's batch; the operator's draws when it holds several)
-are fitted in one loop of batched tensor work. The host reads values back only every
-``check_every`` iterations, where the stopping rule, the plateau schedule, divergence
-handling, logging and the progress callback run, and at the few ``EARLY_LOGS`` iterations
-before the first check, which only log (so that log-axis curves show a fit's start).
+:func:`fit` is three steps: :func:`init_state` builds a :class:`FitState` (on copies of
+the caller's modules: they are never moved or modified), :func:`~.loop.run_until` advances
+it, :func:`finish` turns it into a :class:`FitResult`. :func:`continue_fit` finishes a
+state loaded with :meth:`FitState.load`.
 """
 
 from __future__ import annotations
 
-import time
+import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -18,61 +18,189 @@ import torch
 
 from ..generators.base import Generator
 from ..operators.base import Operator
+from .inputs import check_inputs, on_device, resolve_device, squared_norms
+from .loop import EARLY_LOGS, FINISHED, Callback, run_until
 from .optim import OPTIMIZERS
-from .result import FitDivergedError, FitResult, oracle_best, psnr_from_mse
+from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, psnr_from_mse
+from .state import FitState
 from .step_size import gd_step_size
 from .stopping import StopRule, StopState
 
 ADAM_LR = 0.005
-# Iterations logged before the first check (those below ``check_every``), so that the
-# log-axis curves show the start of a fit; history only, the stopping rule never sees them.
-EARLY_LOGS = (1, 2, 5, 10, 20)
+
+__all__ = [
+    "ADAM_LR",
+    "EARLY_LOGS",
+    "continue_fit",
+    "finish",
+    "fit",
+    "init_state",
+    "resolve_device",
+    "settle_rule",
+    "squared_norms",
+]
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; ``"cuda"`` without CUDA is an error."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but CUDA is not available here")
-    return dev
+def settle_rule(
+    rule: StopRule | None, optimizer: str, overrides: dict[str, Any] | None = None
+) -> StopRule:
+    """A validated copy of ``rule`` with ``overrides`` applied; GD gets ``plateau=False``.
+
+    Args:
+        rule: the caller's rule (never modified); None for the defaults.
+        optimizer: ``"gd"`` (the paper's algorithm: a constant step) or ``"adam"``.
+        overrides: rule fields to change (``max_iters=…, tol=…``).
+
+    Returns:
+        the rule the fit uses.
+
+    Raises:
+        TypeError: on an unknown field; ValueError: on invalid settings.
+    """
+    overrides = dict(overrides or {})
+    names = {f.name for f in dataclasses.fields(StopRule)}
+    for key in overrides:
+        if key not in names:
+            raise TypeError(f"fit() got an unknown setting {key!r}")
+    settled = dataclasses.replace(rule or StopRule(), **overrides)
+    settled.validate()
+    if optimizer == "gd":
+        settled = dataclasses.replace(settled, plateau=False)
+    return settled
 
 
-def squared_norms(r: torch.Tensor) -> torch.Tensor:
-    """||r_b||² per member of a real or complex batch."""
-    sq = r.real.square() + r.imag.square() if r.is_complex() else r.square()
-    return sq.reshape(r.shape[0], -1).sum(dim=1)
+def init_state(
+    generator: Generator,
+    operator: Operator,
+    y: torch.Tensor,
+    *,
+    truth: torch.Tensor | None = None,
+    optimizer: str = "adam",
+    lr: float | None = None,
+    rule: StopRule | None = None,
+    device: str | torch.device = "auto",
+    max_restarts: int = 8,
+    **rule_overrides: Any,
+) -> FitState:
+    """Build the state of a fit at iteration 0 (arguments as for :func:`fit`).
+
+    The generator is deep-copied (then ``prepare``-d), the operator copied only to move.
+
+    Returns:
+        a :class:`FitState` ready for :func:`~untrained_cs.fit.loop.run_until`.
+
+    Raises:
+        ValueError: on mismatched shapes, non-finite y, or non-positive settings.
+    """
+    settled = settle_rule(rule, optimizer, rule_overrides)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    if lr is not None and not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    y, truth = check_inputs(generator, operator, y, truth)
+    dev = resolve_device(device)
+    gen, op = copy.deepcopy(generator).to(dev), on_device(operator, dev)
+    y, truth = y.to(dev), (truth.to(dev) if truth is not None else None)
+    gen.prepare(y, op)
+    lr_np = _initial_lr(gen, op, optimizer, lr)
+    params = [p for p in gen.parameters() if p.requires_grad]
+    opt = OPTIMIZERS[optimizer](params, torch.as_tensor(lr_np, device=dev))
+    floor = settled.loss_floor * 0.5 * squared_norms(y).detach().cpu().double().numpy()
+    return FitState(
+        generator=gen,
+        operator=op,
+        y=y,
+        truth=truth,
+        opt=opt,
+        stop=StopState(settled, floor=floor, lr0=lr_np.copy()),
+        lr_np=lr_np,
+        restarts=np.zeros(gen.batch, dtype=np.int64),
+        snapshot=opt.snapshot(),
+        log={"iteration": [], "loss": [], "lr": [], "mse": []},
+        iteration=0,
+        seconds=0.0,
+        rng_state=torch.get_rng_state(),
+        optimizer=optimizer,
+        max_restarts=max_restarts,
+        device=dev,
+    )
 
 
-def _check_inputs(
-    generator: Generator, operator: Operator, y: torch.Tensor, truth: torch.Tensor | None
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    gen_shape = tuple(generator.out_shape)
-    if gen_shape != tuple(operator.in_shape):
-        raise ValueError(
-            f"{type(operator).__name__} expects signals of shape {list(operator.in_shape)}, "
-            f"but {type(generator).__name__} produces {list(gen_shape)}"
-        )
-    batch = generator.batch
-    if tuple(y.shape) == tuple(operator.out_shape):
-        y = y.unsqueeze(0)
-    operator.check_output(y)
-    if y.shape[0] == 1 and batch > 1:
-        y = y.expand(batch, *y.shape[1:])
-    if y.shape[0] != batch:
-        raise ValueError(f"y holds {y.shape[0]} problems but the generator has {batch} members")
-    if not bool(torch.isfinite(y).all()):
-        raise ValueError("measurements y contain NaN or inf")
-    if truth is not None:
-        if tuple(truth.shape) == gen_shape:
-            truth = truth.unsqueeze(0)
-        if tuple(truth.shape[1:]) != gen_shape or truth.shape[0] not in (1, batch):
-            raise ValueError(
-                f"truth must have shape [B, {', '.join(map(str, gen_shape))}], "
-                f"got {list(truth.shape)}"
-            )
-    return y, truth
+def _initial_lr(gen: Generator, op: Operator, optimizer: str, lr: float | None) -> np.ndarray:
+    """Per-member starting rates (float64 [B]): ``lr``, else Adam's default or GD's 1/L."""
+    if lr is not None:
+        lr_b = torch.full((gen.batch,), float(lr), dtype=torch.float64)
+    elif optimizer == "gd":
+        lr_b = gd_step_size(gen, op)
+    else:
+        lr_b = torch.full((gen.batch,), ADAM_LR, dtype=torch.float64)
+    return lr_b.detach().cpu().double().numpy()
+
+
+def finish(state: FitState) -> FitResult:
+    """The :class:`FitResult` of a state (normally a finished one).
+
+    Members still active (a paused or interrupted state) get the stop reason ``""``.
+
+    Returns:
+        the result; ``result.generator`` is the state's working generator at the estimate.
+
+    Raises:
+        FitDivergedError: when the estimate is not finite.
+    """
+    with torch.no_grad():
+        estimate = state.generator().detach().cpu()
+    if not bool(torch.isfinite(estimate).all()):
+        raise FitDivergedError("the fit produced a non-finite estimate")
+    history = {k: np.asarray(v) for k, v in state.log.items() if v}
+    if "mse" in history:
+        history["psnr"] = psnr_from_mse(history["mse"])
+    best = oracle_best(history)
+    stop = state.stop
+    return FitResult(
+        estimate=estimate,
+        history=history,
+        converged=[r in ("converged", "loss_floor") for r in stop.reason],
+        stop_reason=list(stop.reason),
+        stop_iteration=[int(i) for i in stop.stop_iteration],
+        best_iteration=best[0] if best else None,
+        best_psnr=best[1] if best else None,
+        seconds=state.seconds,
+        device=str(state.device),
+        config={
+            "optimizer": state.optimizer,
+            "lr": [float(v) for v in stop.lr0],
+            "rule": dict(vars(state.rule)),
+        },
+        generator=state.generator,
+    )
+
+
+def continue_fit(
+    state: FitState,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    on_check: Callable[[FitState], None] | None = None,
+    callback: Callback | None = None,
+) -> FitResult:
+    """Advance a (loaded) state until every member stops and return its result.
+
+    Args:
+        state: e.g. from :meth:`FitState.load`; hooks as for
+            :func:`~untrained_cs.fit.loop.run_until`.
+
+    Returns:
+        the :class:`FitResult`.
+
+    Raises:
+        FitInterrupted: when ``should_stop()`` returned True (``exc.state`` is the state,
+            left between iterations, ready to be saved).
+        FitDivergedError: when a member keeps diverging after ``max_restarts`` reductions.
+    """
+    status = run_until(state, should_stop=should_stop, on_check=on_check, callback=callback)
+    if status != FINISHED:
+        raise FitInterrupted(state, f"fit {status} at iteration {state.iteration}")
+    return finish(state)
 
 
 def fit(
@@ -85,158 +213,49 @@ def fit(
     lr: float | None = None,
     rule: StopRule | None = None,
     device: str | torch.device = "auto",
-    callback: Callable[[dict[str, Any]], None] | None = None,
+    callback: Callback | None = None,
     max_restarts: int = 8,
     **rule_overrides: Any,
 ) -> FitResult:
     """Fit the generator to the measurements ``y`` of ``operator`` until convergence.
 
     Args:
-        generator: a :class:`~untrained_cs.generators.Generator` with ``batch`` members.
-        operator: the measurement operator A (input shape = the generator's output shape).
+        generator: a :class:`~untrained_cs.generators.Generator` with ``batch`` members;
+            it is copied, never modified or moved.
+        operator: the measurement operator A (input shape = the generator's output shape);
+            copied only when it has to move to ``device``.
         y: measurements ``[B, *out_shape]`` (or one problem ``[*out_shape]``).
         truth: optional ground truth ``[B, *signal]``: logs the true MSE/PSNR and the
             oracle-best iteration (it never influences the fit).
         optimizer: ``"adam"`` (published practice) or ``"gd"`` (plain gradient descent).
         lr: learning rate / step; default 0.005 for Adam and 1/L for GD, with L the
             Lipschitz estimate ||A||² ||J_G||² at the initialisation.
-        rule: the stopping rule; keyword overrides (``max_iters=…, tol=…``) also work.
+        rule: the stopping rule (copied); keyword overrides (``max_iters=…, tol=…``) apply
+            to the copy.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``.
-        callback: called with a dict (iteration, loss, psnr, lr, active) at every check
-            and at the early logged iterations (``EARLY_LOGS`` below ``check_every``).
+        callback: called with a record (iteration, loss, psnr, lr, active, output,
+            generator) at every check and at the early logged iterations (``EARLY_LOGS``
+            below ``check_every``); see :func:`~untrained_cs.fit.loop.run_until`.
         max_restarts: divergences undone (step halved each time) before giving up.
 
     Returns:
-        A :class:`FitResult`; the generator's parameters are left at the estimate.
+        A :class:`FitResult`; ``result.generator`` is the fitted copy of the generator.
 
     Raises:
         ValueError: on mismatched shapes, non-finite y, or non-positive settings.
         FitDivergedError: when a member keeps diverging after ``max_restarts`` reductions.
     """
-    rule = rule or StopRule()
-    for key, value in rule_overrides.items():
-        if not hasattr(rule, key):
-            raise TypeError(f"fit() got an unknown setting {key!r}")
-        setattr(rule, key, value)
-    rule.validate()
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
-    if lr is not None and not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
-    y, truth = _check_inputs(generator, operator, y, truth)
-    dev = resolve_device(device)
-    generator.to(dev)
-    operator.to(dev)
-    y = y.to(dev)
-    truth = truth.to(dev) if truth is not None else None
-    generator.prepare(y, operator)
-    batch = generator.batch
-    params = [p for p in generator.parameters() if p.requires_grad]
-    if lr is None:
-        lr_b = (
-            gd_step_size(generator, operator)
-            if optimizer == "gd"
-            else torch.full((batch,), ADAM_LR, dtype=torch.float64)
-        )
-    else:
-        lr_b = torch.full((batch,), float(lr), dtype=torch.float64)
-    lr_np = lr_b.detach().cpu().double().numpy()
-    if optimizer == "gd":
-        rule.plateau = False  # the paper's algorithm: a constant step
-    opt = OPTIMIZERS[optimizer](params, torch.as_tensor(lr_np, device=dev))
-    floor = rule.loss_floor * 0.5 * squared_norms(y).detach().cpu().double().numpy()
-    state = StopState(rule, floor=floor, lr0=lr_np.copy())
-    log: dict[str, list[Any]] = {"iteration": [], "loss": [], "lr": [], "mse": []}
-    restarts = np.zeros(batch, dtype=np.int64)
-    snap = opt.snapshot()
-    start = time.perf_counter()
-    iteration = 0
-    while True:
-        out = generator()
-        loss_b = 0.5 * squared_norms(operator.matvec(out) - y)
-        if iteration % rule.check_every == 0 or iteration >= rule.max_iters:
-            loss_np = loss_b.detach().double().cpu().numpy()
-            bad = state.diverged(loss_np)
-            if bad.any():
-                restarts += bad.astype(np.int64)
-                if restarts.max() > max_restarts:
-                    raise FitDivergedError(
-                        f"fit diverged {restarts.max()} times (loss {loss_np[bad][0]:.3g}); "
-                        f"the step was halved each time — try a smaller lr"
-                    )
-                opt.restore(snap, torch.as_tensor(bad, device=dev))
-                lr_np = np.where(bad, lr_np * 0.5, lr_np)
-                opt.lr = torch.as_tensor(np.where(state.active, lr_np, 0.0), device=dev)
-                continue
-            _record(log, iteration, loss_np, lr_np, out, truth)
-            lr_np = state.update(iteration, loss_np, lr_np)
-            opt.lr = torch.as_tensor(np.where(state.active, lr_np, 0.0), device=dev)
-            snap = opt.snapshot()
-            if callback is not None:
-                callback(_progress(log, state))
-            if not state.active.any():
-                break
-        elif iteration < rule.check_every and iteration in EARLY_LOGS:
-            loss_np = loss_b.detach().double().cpu().numpy()
-            if np.isfinite(loss_np).all():  # a divergence is handled at the next check
-                _record(log, iteration, loss_np, lr_np, out, truth)
-                if callback is not None:
-                    callback(_progress(log, state))
-        grads = torch.autograd.grad(loss_b.sum(), params)
-        opt.step(list(grads))
-        iteration += 1
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    seconds = time.perf_counter() - start
-    with torch.no_grad():
-        estimate = generator().detach().cpu()
-    if not bool(torch.isfinite(estimate).all()):
-        raise FitDivergedError("the fit produced a non-finite estimate")
-    history = {k: np.asarray(v) for k, v in log.items() if v}
-    if "mse" in history:
-        history["psnr"] = psnr_from_mse(history["mse"])
-    best = oracle_best(history)
-    return FitResult(
-        estimate=estimate,
-        history=history,
-        converged=[r in ("converged", "loss_floor") for r in state.reason],
-        stop_reason=list(state.reason),
-        stop_iteration=[int(i) for i in state.stop_iteration],
-        best_iteration=best[0] if best else None,
-        best_psnr=best[1] if best else None,
-        seconds=seconds,
-        device=str(dev),
-        config={
-            "optimizer": optimizer,
-            "lr": [float(v) for v in state.lr0],
-            "rule": dict(vars(rule)),
-        },
+    state = init_state(
+        generator,
+        operator,
+        y,
+        truth=truth,
+        optimizer=optimizer,
+        lr=lr,
+        rule=rule,
+        device=device,
+        max_restarts=max_restarts,
+        **rule_overrides,
     )
-
-
-def _record(
-    log: dict[str, list[Any]],
-    iteration: int,
-    loss: np.ndarray,
-    lr: np.ndarray,
-    out: torch.Tensor,
-    truth: torch.Tensor | None,
-) -> None:
-    log["iteration"].append(iteration)
-    log["loss"].append(loss)
-    log["lr"].append(lr.copy())
-    if truth is not None:
-        err = squared_norms(out.detach() - truth) / out[0].numel()
-        log["mse"].append(err.double().cpu().numpy())
-
-
-def _progress(log: dict[str, list[Any]], state: StopState) -> dict[str, Any]:
-    rec = {
-        "iteration": log["iteration"][-1],
-        "loss": log["loss"][-1],
-        "lr": log["lr"][-1],
-        "active": int(state.active.sum()),
-    }
-    if log["mse"]:
-        rec["psnr"] = psnr_from_mse(log["mse"][-1])
-    return rec
+    run_until(state, callback=callback)
+    return finish(state)

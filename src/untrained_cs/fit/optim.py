@@ -7,6 +7,8 @@ row-wise, which is how divergence is undone for the members that diverged only.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
@@ -45,6 +47,13 @@ class MemberwiseOptimizer:
             mask = members.reshape(-1, *[1] * (t.dim() - 1))
             t.copy_(torch.where(mask, s, t))
 
+    def state_dict(self) -> dict[str, Any]:
+        """The optimiser's own state (beyond parameters and lr) as CPU tensors and scalars."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (tensors are copied in place)."""
+
     def step(self, grads: list[torch.Tensor]) -> None:
         raise NotImplementedError
 
@@ -73,6 +82,31 @@ class Adam(MemberwiseOptimizer):
 
     def state_tensors(self) -> list[torch.Tensor]:
         return [*self.params, *self.m, *self.v]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Step count, moments and constants: ``{"t", "m", "v", "betas", "eps"}``."""
+        return {
+            "t": self.t,
+            "m": [t.detach().cpu().clone() for t in self.m],
+            "v": [t.detach().cpu().clone() for t in self.v],
+            "betas": [self.beta1, self.beta2],
+            "eps": self.eps,
+        }
+
+    @torch.no_grad()
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the step count, moments and constants saved by :meth:`state_dict`."""
+        for name in ("m", "v"):
+            mine, saved = getattr(self, name), state[name]
+            if len(mine) != len(saved):
+                raise ValueError(
+                    f"Adam state holds {len(saved)} {name} tensors, expected {len(mine)}"
+                )
+            for dst, src in zip(mine, saved, strict=True):
+                dst.copy_(src)
+        self.t = int(state["t"])
+        self.beta1, self.beta2 = (float(b) for b in state["betas"])
+        self.eps = float(state["eps"])
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:

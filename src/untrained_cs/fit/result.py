@@ -14,6 +14,14 @@ class FitDivergedError(RuntimeError):
     """The fit kept diverging after the allowed number of step reductions."""
 
 
+class FitInterrupted(RuntimeError):
+    """A fit was stopped on request before it finished; ``state`` can be saved and resumed."""
+
+    def __init__(self, state: Any, message: str) -> None:
+        super().__init__(message)
+        self.state = state
+
+
 @dataclass
 class FitResult:
     """Outcome of :func:`~untrained_cs.fit.fit` for B independent members.
@@ -27,6 +35,8 @@ class FitResult:
             without the truth) — what early stopping could have achieved at best.
         seconds, device: wall time of the fit and where it ran.
         config: the settings used (optimizer, lr, rule), for the record.
+        generator: the fit's working copy of the generator, at the estimate (on the fit's
+            device), or None; the caller's generator is never modified.
     """
 
     estimate: torch.Tensor
@@ -39,6 +49,7 @@ class FitResult:
     seconds: float
     device: str
     config: dict[str, Any] = field(default_factory=dict)
+    generator: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
     @property
     def batch(self) -> int:

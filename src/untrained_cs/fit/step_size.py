@@ -11,8 +11,8 @@ from torch.func import functional_call, jvp, vjp
 
 from ..generators.base import Generator
 from ..operators.base import Operator
-from ..operators.checks import operator_norm
 from ..seeding import generator as seeded
+from ..solvers.norms import operator_norm
 
 
 def _member_norms(tensors: dict[str, torch.Tensor], batch: int) -> torch.Tensor:

@@ -105,7 +105,7 @@ def spectrum_across_iterations(
     def record(rec: dict[str, Any]) -> None:
         it = int(rec["iteration"])
         if it in wanted and it not in snaps:
-            snaps[it] = jacobian_snapshot(gen, top, ranks, matrix_free)
+            snaps[it] = jacobian_snapshot(rec["generator"], top, ranks, matrix_free)
             losses[it] = float(np.asarray(rec["loss"]).reshape(-1)[0])
 
     last = max(wanted[-1], 1)

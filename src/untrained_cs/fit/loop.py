@@ -1,0 +1,174 @@
+"""The loop that advances a :class:`~untrained_cs.fit.state.FitState`, one iteration at a time.
+
+B independent members are fitted in one loop of batched tensor work. The host reads values
+back only every ``check_every`` iterations, where the stopping rule, the plateau schedule,
+divergence handling, logging and the progress callback run, and at the few ``EARLY_LOGS``
+iterations before the first check, which only log (so that log-axis curves show a fit's
+start). The loop stops only between iterations, where the state is complete.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from .inputs import squared_norms
+from .result import FitDivergedError, psnr_from_mse
+from .state import FitState
+
+# Iterations logged before the first check (those below ``check_every``), so that the
+# log-axis curves show the start of a fit; history only, the stopping rule never sees them.
+EARLY_LOGS = (1, 2, 5, 10, 20)
+FINISHED, PAUSED, INTERRUPTED = "finished", "paused", "interrupted"
+
+Callback = Callable[[dict[str, Any]], None]
+
+
+def run_until(
+    state: FitState,
+    *,
+    max_iteration: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_check: Callable[[FitState], None] | None = None,
+    callback: Callback | None = None,
+) -> str:
+    """Advance ``state`` until every member stops, an iteration count, or a stop request.
+
+    Args:
+        state: the fit to advance (modified in place).
+        max_iteration: pause once ``state.iteration`` reaches this count (before running
+            that iteration), so that a fit can be stopped at iteration k exactly.
+        should_stop: a cheap zero-argument callable polled before every iteration; True
+            interrupts the loop there (signal handlers set the flag it reads).
+        on_check: called with the state after each stopping-rule check, at the next point
+            between iterations (after that iteration's step), where saving it is safe;
+            its time is not counted in ``state.seconds``.
+        callback: called with a progress record at every check and early log:
+            ``iteration``, ``loss``, ``lr`` [B], ``active`` (count), ``psnr`` [B] when the
+            truth is known, ``output`` (G(θ) at that iteration, detached) and
+            ``generator`` (the working generator; read it, never modify it).
+
+    Returns:
+        ``"finished"`` (all members stopped), ``"paused"`` (``max_iteration`` reached) or
+        ``"interrupted"`` (``should_stop()`` returned True).
+
+    Raises:
+        FitDivergedError: when a member keeps diverging after ``max_restarts`` reductions.
+    """
+    clock = time.perf_counter()
+    try:
+        while True:
+            if state.finished:
+                return FINISHED
+            if max_iteration is not None and state.iteration >= max_iteration:
+                return PAUSED
+            if should_stop is not None and should_stop():
+                return INTERRUPTED
+            if _advance(state, callback) and on_check is not None:
+                _account(state, clock)
+                on_check(state)
+                clock = time.perf_counter()
+    finally:
+        if state.device.type == "cuda":
+            torch.cuda.synchronize(state.device)
+        _account(state, clock)
+
+
+def _account(state: FitState, clock: float) -> None:
+    """Add the time since ``clock`` to the state; record the CPU RNG state."""
+    state.seconds += time.perf_counter() - clock
+    state.rng_state = torch.get_rng_state()
+
+
+def _advance(state: FitState, callback: Callback | None) -> bool:
+    """Run one iteration (or undo a divergence); return whether a check ran."""
+    rule = state.rule
+    out = state.generator()
+    loss_b = 0.5 * squared_norms(state.operator.matvec(out) - state.y)
+    it = state.iteration
+    checked = it % rule.check_every == 0 or it >= rule.max_iters
+    if checked:
+        loss_np = _host(loss_b)
+        if _undo_divergence(state, loss_np):
+            return True
+        _record(state, loss_np, out)
+        state.lr_np = state.stop.update(it, loss_np, state.lr_np)
+        _set_lr(state)
+        state.snapshot = state.opt.snapshot()
+        if callback is not None:
+            callback(_progress(state, out))
+        if state.finished:
+            return True
+    elif it < rule.check_every and it in EARLY_LOGS:
+        loss_np = _host(loss_b)
+        if np.isfinite(loss_np).all():  # a divergence is handled at the next check
+            _record(state, loss_np, out)
+            if callback is not None:
+                callback(_progress(state, out))
+    grads = torch.autograd.grad(loss_b.sum(), state.opt.params)
+    state.opt.step(list(grads))
+    state.iteration += 1
+    return checked
+
+
+def _host(loss_b: torch.Tensor) -> np.ndarray:
+    return loss_b.detach().double().cpu().numpy()
+
+
+def _set_lr(state: FitState) -> None:
+    """The optimiser's rates: ``lr_np`` for active members, 0 (frozen) for stopped ones."""
+    lr = np.where(state.stop.active, state.lr_np, 0.0)
+    state.opt.lr = torch.as_tensor(lr, device=state.device)
+
+
+def _undo_divergence(state: FitState, loss_np: np.ndarray) -> bool:
+    """Restore the diverged members to the last snapshot and halve their step.
+
+    Returns:
+        whether any member diverged (the iteration is then run again).
+
+    Raises:
+        FitDivergedError: after more than ``max_restarts`` divergences of one member.
+    """
+    bad = state.stop.diverged(loss_np)
+    if not bad.any():
+        return False
+    state.restarts += bad.astype(np.int64)
+    if state.restarts.max() > state.max_restarts:
+        raise FitDivergedError(
+            f"fit diverged {state.restarts.max()} times (loss {loss_np[bad][0]:.3g}); "
+            f"the step was halved each time — try a smaller lr"
+        )
+    state.opt.restore(state.snapshot, torch.as_tensor(bad, device=state.device))
+    state.lr_np = np.where(bad, state.lr_np * 0.5, state.lr_np)
+    _set_lr(state)
+    return True
+
+
+def _record(state: FitState, loss: np.ndarray, out: torch.Tensor) -> None:
+    log = state.log
+    log["iteration"].append(state.iteration)
+    log["loss"].append(loss)
+    log["lr"].append(state.lr_np.copy())
+    if state.truth is not None:
+        err = squared_norms(out.detach() - state.truth) / out[0].numel()
+        log["mse"].append(err.double().cpu().numpy())
+
+
+def _progress(state: FitState, out: torch.Tensor) -> dict[str, Any]:
+    log = state.log
+    rec: dict[str, Any] = {
+        "iteration": log["iteration"][-1],
+        "loss": log["loss"][-1],
+        "lr": log["lr"][-1],
+        "active": int(state.stop.active.sum()),
+        "output": out.detach(),
+        "generator": state.generator,
+    }
+    if log["mse"]:
+        rec["psnr"] = psnr_from_mse(log["mse"][-1])
+    return rec
