@@ -53,8 +53,9 @@ def test_reconstruct_end_to_end(tmp_path, capsys):
     } <= files
     metrics = json.loads((out / "metrics.json").read_text())
     assert KEYS <= set(metrics) and printed["psnr"] == metrics["psnr"]
-    seeds = metrics["config"]["generator_seed"], metrics["config"]["operator_seed"]
+    seeds = metrics["seeds"]["generator"], metrics["seeds"]["operator"]
     assert seeds == (derive_seed(0, "generator"), derive_seed(0, "operator"))
+    assert metrics["problem"]["measurement"]["ratio"] == 0.25
     assert metrics["iterations"] == 100 and metrics["psnr"] > 15
     rows = (out / "history.csv").read_text().splitlines()
     assert rows[0] == "iteration,loss,lr,mse,psnr"
@@ -121,4 +122,4 @@ def test_reconstruct_with_dip_and_gd(tmp_path):
     out = tmp_path / "gd"
     assert main([*TINY, "--optimizer", "gd", "--operator", "mask", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["psnr"] > 10 and metrics["config"]["fit"]["optimizer"] == "gd"
+    assert metrics["psnr"] > 10 and metrics["method"]["optimizer"] == "gd"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from untrained_cs.cli import main
+from untrained_cs.problems import derive_seed
 
 FAST = ["--size", "32", "--coils", "2", "--channels", "8", "--layers", "3", "--quiet"]
 
@@ -16,7 +17,7 @@ FAST = ["--size", "32", "--coils", "2", "--channels", "8", "--layers", "3", "--q
 def test_mri_default_pipeline_writes_the_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["mri", *FAST, "--acceleration", "4", "--max-iters", "60", "--out", str(out)]
-    assert main([*argv, "--json", "--baselines", "tv"]) == 0
+    assert main([*argv, "--json", "--baselines", "zero_filled,tv"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     for name in ("comparison.png", "curves.png", "reconstruction.png", "history.csv"):
         assert (out / name).stat().st_size > 0, name
@@ -26,9 +27,11 @@ def test_mri_default_pipeline_writes_the_run_folder(tmp_path, capsys):
         assert key in saved
     assert set(saved["baselines"]) == {"zero_filled", "tv"}
     assert set(saved["baselines"]["zero_filled"]) >= {"psnr", "ssim"}
-    assert saved["config"]["mask_seed"] == 1 and saved["achieved_acceleration"] == 4.0
+    assert saved["seeds"]["mask"] == derive_seed(0, "mask")
+    assert saved["achieved_acceleration"] == 4.0
+    assert saved["baselines"]["tv"]["weight_choice"] == "oracle"
     rows = (out / "history.csv").read_text().splitlines()
-    assert rows[0] == "iteration,loss,lr,mse,psnr,ssim"
+    assert rows[0] == "iteration,loss,lr,mse,psnr"
     assert [int(r.split(",")[0]) for r in rows[1:]] == [0, 1, 2, 5, 10, 20, 50, 60]
     assert "nan" not in "".join(rows[1:])  # every logged row is scored
 
@@ -46,8 +49,8 @@ def test_mri_reads_a_fastmri_file(tmp_path, capsys):
     argv += ["--channels", "8", "--layers", "2", "--max-iters", "10", "--quiet", "--json"]
     assert main([*argv, "--baselines", "none", "--out", str(out)]) == 0
     metrics = json.loads(capsys.readouterr().out)
-    assert metrics["model"] == "2ch" and metrics["config"]["slice_index"] == 1
-    assert list(metrics["baselines"]) == ["zero_filled"]
+    assert metrics["model"] == "2ch" and metrics["slice_index"] == 1
+    assert metrics["baselines"] == {}
 
 
 def _bad_h5(tmp_path):
@@ -60,12 +63,15 @@ def _bad_h5(tmp_path):
 @pytest.mark.parametrize(
     "extra, match",
     [
-        (["--acceleration", "0.5"], "--acceleration must be >= 1"),
+        (["--acceleration", "0.5"], "--acceleration: must be >= 1"),
         (["--acceleration", "100", "--center-fraction", "0"], "samples no k-space line"),
         (["--center-fraction", "2"], "--center-fraction"),
         (["--kspace", "MISSING"], "does not exist"),
         (["--kspace", "BAD"], "no 'kspace'"),
-        (["--slice", "3"], "--slice needs --kspace"),
+        (["--slice", "3"], "slice needs a k-space file"),
+        (["--size", "8"], "size must be >= 32"),
+        (["--coils", "2000000"], "fewer --coils"),
+        (["--size", "100000"], "smaller --size"),
         (["--baselines", "sparse"], "--baselines"),
         (["--snr", "nan"], "--snr"),
         (["--mask", "radial"], "invalid choice"),
@@ -81,17 +87,25 @@ def test_mri_bad_input_exits_2_with_one_line_and_no_folder(tmp_path, capsys, ext
     else:
         fast = FAST
     out = tmp_path / "run"
-    with pytest.raises(SystemExit) if "--mask" in extra else _nullcontext():
-        code = main(["mri", *fast, *extra, "--max-iters", "5", "--out", str(out)])
-        assert code == 2
+    assert run_cli(["mri", *fast, *extra, "--max-iters", "5", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and match in err, err
     assert not out.exists()
 
 
-class _nullcontext:
-    def __enter__(self):
-        return None
+def test_all_zero_kspace_is_refused(tmp_path, capsys):
+    path = tmp_path / "zero.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("kspace", data=np.zeros((1, 2, 24, 20), np.complex64))
+    out = tmp_path / "run"
+    code = run_cli(["mri", "--kspace", str(path), "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "all zero" in err, err
+    assert not out.exists()
 
-    def __exit__(self, *exc):
-        return False
+
+def run_cli(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)

@@ -96,7 +96,7 @@ def test_an_empty_folder_receives_the_run(tmp_path):
 
 def test_out_under_a_file_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
     (tmp_path / "afile").write_text("x")
-    monkeypatch.setattr("untrained_cs.cli.reconstruct.fit", _no_fit)
+    monkeypatch.setattr("untrained_cs.cli.solve.build", _no_fit)
     err = one_line_error(capsys, main([*TINY, "--out", str(tmp_path / "afile" / "run")]))
     assert "is a file" in err
     assert (tmp_path / "afile").read_text() == "x"
@@ -111,7 +111,7 @@ def test_read_only_place_is_refused_before_any_work(tmp_path, capsys, monkeypatc
         return real_mkdir(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "mkdir", read_only)
-    monkeypatch.setattr("untrained_cs.cli.reconstruct.fit", _no_fit)
+    monkeypatch.setattr("untrained_cs.cli.solve.build", _no_fit)
     err = one_line_error(capsys, main([*TINY, "--out", str(tmp_path / "run")]))
     assert "cannot write" in err and "Read-only file system" in err
     assert not any(tmp_path.iterdir())

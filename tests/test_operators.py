@@ -16,7 +16,6 @@ from untrained_cs.operators import (
     linearity_test,
     make_operator,
     norm_ratio,
-    operator_norm,
     vjp_test,
 )
 from untrained_cs.operators.transforms import dct, idct
@@ -118,19 +117,9 @@ def test_mask_keeps_fraction_and_zero_fills():
     assert op.m == 30
     x = torch.rand(1, 1, 10, 10)
     back = op.adjoint(op(x))
-    mask = op.mask_image()
+    mask = torch.zeros(op.n).index_fill(0, op.kept[0], 1.0).reshape(1, *op.in_shape)
     torch.testing.assert_close(back, x * mask)
     assert int(mask.sum()) == 30
-
-
-def test_operator_norm_and_pseudo_inverse():
-    op = GaussianOperator((1, 6, 6), 12, seed=1, dtype=torch.float64)
-    dense = op.matrix[0]
-    ref = torch.linalg.matrix_norm(dense, ord=2)
-    assert operator_norm(op, iters=200)[0].item() == pytest.approx(ref.item(), rel=1e-3)
-    y = torch.randn(1, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
-    ref_x = (torch.linalg.pinv(dense) @ y[0]).reshape(1, 1, 6, 6)
-    torch.testing.assert_close(op.pseudo_inverse(y), ref_x, atol=1e-8, rtol=1e-6)
 
 
 def test_gaussian_rows_pad_smaller_draws_with_zero_rows():

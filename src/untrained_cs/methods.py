@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .defaults import fit_defaults
+from .fit.stopping import StopRule
 
 GENERATOR_NAMES = ("deep-decoder", "dip", "two-layer", "linear")
-SOLVER_NAMES = ("min_norm", "l1_wavelet", "tv")
+SOLVER_NAMES = ("zero_filled", "min_norm", "l1_wavelet", "tv")
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
 OPTIMIZERS = ("adam", "gd")
 
@@ -31,8 +32,8 @@ class GeneratorFit:
     optimizer: str = "adam"
     lr: float | None = None
     max_iters: int | None = None
-    tol: float = 1e-3
-    loss_floor: float = 1e-5
+    tol: float = StopRule.tol
+    loss_floor: float = StopRule.loss_floor
 
     def __post_init__(self) -> None:
         if self.generator not in GENERATOR_NAMES:

@@ -28,6 +28,32 @@ def psnr(estimate: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -
     return 10.0 * torch.log10(data_range**2 / mse(estimate, truth).clamp_min(1e-30))
 
 
+def psnr_from_mse(mse: np.ndarray) -> np.ndarray:
+    """PSNR in dB of MSEs already normalised by the data range²: 10 log10(1 / MSE)."""
+    return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-30))
+
+
+def scores(estimate: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> dict:
+    """Every metric of one estimate against its truth (same shape): the record's numbers.
+
+    psnr and mse use ``data_range`` (mse is of the raw values); nmse = ||x̂ − x||²/||x||²
+    and rel_error = ||x̂ − x||/||x||; ssim for 2D images (``[H, W]`` or ``[C, H, W]``).
+    """
+    est, tru = estimate.detach().cpu().double()[None], truth.detach().cpu().double()[None]
+    if est.shape != tru.shape:
+        raise ValueError(f"estimate {list(est.shape[1:])} and truth {list(tru.shape[1:])} differ")
+    n = float(nmse(est, tru)[0])
+    out = {
+        "psnr": float(psnr(est, tru, data_range)[0]),
+        "mse": float(mse(est, tru)[0]),
+        "nmse": n,
+        "rel_error": n**0.5,
+    }
+    spatial = [s for s in truth.shape if s > 1]
+    out["ssim"] = ssim(estimate, truth, data_range) if len(spatial) >= 2 else None
+    return out
+
+
 def ssim(estimate: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> float:
     """Structural similarity (scikit-image) of one image; channels first ``[C, H, W]`` or 2D."""
     a = estimate.detach().cpu().double().numpy()

@@ -63,7 +63,7 @@ def check_memory(parts: dict[str, int], hint: str, device: str | torch.device = 
     free = free_memory(device)
     if need <= HEADROOM * free:
         return
-    detail = ", ".join(f"{k} {v / GB:.2g} GB" for k, v in parts.items() if v >= 0.01 * need)
+    detail = ", ".join(f"{k} {v / GB:.3g} GB" for k, v in parts.items() if v >= 0.01 * need)
     where = "GPU memory" if torch.device(device).type == "cuda" else "memory"
     raise ValueError(
         f"this run needs about {need / GB:.3g} GB ({detail}) but only {free / GB:.3g} GB of "

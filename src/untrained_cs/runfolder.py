@@ -91,6 +91,14 @@ class RunFolder:
 
     def check(self) -> None:
         """Refuse an unusable ``DIR`` (see module docstring) without touching anything."""
+        self._check_target()
+        if self.staging.exists():
+            raise OutputError(
+                f"{self.staging} holds an interrupted run: continue it with "
+                f"`untrained-cs resume {self.staging}` or remove it"
+            )
+
+    def _check_target(self) -> None:
         out, shown = self.out, self.shown
         if out.exists() or out.is_symlink():
             if not out.is_dir():
@@ -102,23 +110,26 @@ class RunFolder:
                         f"--out {shown} holds an earlier run; pass --overwrite to replace it, "
                         "or choose a new folder"
                     )
-        if self.staging.exists():
-            raise OutputError(
-                f"{self.staging} holds an interrupted run: continue it with "
-                f"`untrained-cs resume {self.staging}` or remove it"
-            )
         for parent in self.out.parents:
             if parent.exists():
                 if not parent.is_dir():
                     raise OutputError(f"--out {shown}: {parent} is a file, not a folder")
                 break
 
-    def create(self) -> Path:
-        """Check, create ``DIR.partial`` and probe it for writing; return its path."""
-        self.check()
+    def create(self, resume: bool = False) -> Path:
+        """Check, create ``DIR.partial`` and probe it for writing; return its path.
+
+        With ``resume`` the staging folder of an interrupted run is taken over instead.
+        """
+        if resume:
+            if not (self.staging / RESUME).is_file():
+                raise OutputError(f"{self.staging} is not an interrupted run of untrained-cs")
+            self._check_target()
+        else:
+            self.check()
         try:
             self.staging.parent.mkdir(parents=True, exist_ok=True)
-            self.staging.mkdir()
+            self.staging.mkdir(exist_ok=resume)
             probe = self.staging / ".write-probe"
             with open(probe, "wb") as f:
                 f.write(b"\0" * 4096)
@@ -126,7 +137,8 @@ class RunFolder:
                 os.fsync(f.fileno())
             probe.unlink()
         except OSError as exc:
-            self.discard()
+            if not resume:
+                self.discard()
             raise OutputError(f"cannot write to --out {self.shown}: {_reason(exc)}") from None
         return self.staging
 
@@ -137,7 +149,7 @@ class RunFolder:
         files = sorted(p.name for p in self.staging.iterdir())  # all written by this run
         manifest = {
             "tool": "untrained-cs",
-            "version": _version(),
+            "version": package_version(),
             "command": self.command,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": files,
@@ -183,7 +195,7 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _version() -> str:
+def package_version() -> str:
     try:
         from importlib.metadata import version
 

@@ -8,29 +8,30 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from .common import Parser, UsageError
+from .common import Interrupted, Parser, UsageError
 
 
 def build_parser() -> Parser:
-    from . import mri, reconstruct, theory
+    from . import images, mri, reconstruct, resume, theory
 
     parser = Parser(
         prog="untrained-cs",
         description="Compressive sensing with un-trained convolutional generators.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     reconstruct.add_parser(sub)
     theory.add_parser(sub)
     mri.add_parser(sub)
+    resume.add_parser(sub)
+    images.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..fit import FitDivergedError
-    from .common import WriteError
-    from .speed import tune_process
-
+    """Run one command; exit codes 0 done, 2 bad input, 1 run-time failure, 130/143 stopped."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
@@ -39,22 +40,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    prog = f"untrained-cs {args.command}"
+    prog = " ".join(["untrained-cs", args.command, *([args.tool] if "tool" in args else [])])
+    code, message = _run(args)
+    if message:
+        sys.stderr.write(f"{prog}: {message}\n")
+    return code
+
+
+def _run(args: Any) -> tuple[int, str]:
+    from ..fit import FitDivergedError
+    from .common import WriteError
+    from .signals import EXIT_CODES, stop_requests
+    from .speed import set_threads, tune_process
+
     tune_process()
     try:
-        return int(args.run(args))
+        set_threads(getattr(args, "threads", None))
+        with stop_requests() as requests:
+            args.stop_requests = requests
+            return int(args.run(args)), ""
     except (UsageError, ValueError) as exc:
-        sys.stderr.write(f"{prog}: error: {exc}\n")
-        return 2
-    except FitDivergedError as exc:
-        sys.stderr.write(f"{prog}: error: {exc}\n")
-        return 1
-    except WriteError as exc:
-        sys.stderr.write(f"{prog}: error: {exc} (the metrics were printed on stdout)\n")
-        return 1
+        return 2, f"error: {one_line(exc)}"
+    except (FitDivergedError, WriteError) as exc:
+        return 1, f"error: {one_line(exc)}"
+    except Interrupted as exc:
+        return EXIT_CODES.get(exc.signum, 130), exc.message()
     except KeyboardInterrupt:
-        sys.stderr.write(f"{prog}: interrupted; nothing was written\n")
-        return 130
+        return 130, "interrupted; nothing was written"
+    except (RuntimeError, MemoryError, OSError) as exc:  # torch, allocation, files: one line
+        return 1, f"error: {type(exc).__name__}: {one_line(exc)}"
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (third-party messages run to many)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def package_version() -> str:
+    from ..runfolder import package_version as version
+
+    return version()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import sys
 import time
@@ -15,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ..fit import FitResult, StopRule
+from ..fit import StopRule
+from ..pipeline import CHECKPOINT_EVERY
 from ..runfolder import CHECKPOINT, OutputError, RunFolder
+from ..writer import to_json
 
 
 class UsageError(Exception):
@@ -24,11 +24,28 @@ class UsageError(Exception):
 
 
 class Interrupted(Exception):
-    """SIGTERM (or SIGINT) asked the run to stop: exit 143 (130)."""
+    """SIGTERM (or SIGINT) asked the run to stop: exit 143 (130).
+
+    ``resume`` is set when the fit's state was saved (the folder to resume from) and
+    ``iteration`` where it stopped.
+    """
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"signal {signum}")
         self.signum = signum
+        self.resume: Path | None = None
+        self.iteration: int | None = None
+
+    def message(self) -> str:
+        import signal
+
+        name = signal.Signals(self.signum).name
+        if self.resume is None:
+            return f"interrupted by {name}; nothing was written"
+        return (
+            f"interrupted by {name} at iteration {self.iteration}; the fit's state is saved: "
+            f"continue with `untrained-cs resume {self.resume}`"
+        )
 
 
 class Parser(argparse.ArgumentParser):
@@ -88,9 +105,25 @@ def positive(kind: type = float):
     return integer(1) if kind is int else number(0.0, open_low=True)
 
 
-def add_fit_arguments(p: argparse.ArgumentParser, max_iters: int = 10000) -> None:
-    """The fit and output options every reconstruction subcommand shares (same names)."""
-    rule = StopRule()
+def add_threads_argument(p: Any) -> None:
+    p.add_argument(
+        "--threads",
+        type=integer(1),
+        default=None,
+        help="torch CPU threads (default: the cores this process may use; give each of "
+        "several jobs run at once a share of the cores)",
+    )
+
+
+def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
+    """The fit and output options every reconstruction subcommand shares (same names).
+
+    Defaults are the library's (:mod:`untrained_cs.defaults`, :class:`StopRule`); unset
+    ones (None) are resolved there for the chosen generator.
+    """
+    from ..defaults import fit_defaults
+
+    rule, dd = StopRule(), fit_defaults(problem_kind, "deep-decoder")
     g = p.add_argument_group("fit")
     g.add_argument(
         "--optimizer",
@@ -102,13 +135,13 @@ def add_fit_arguments(p: argparse.ArgumentParser, max_iters: int = 10000) -> Non
         "--lr",
         type=positive(float),
         default=None,
-        help="learning rate (Adam default 0.005; GD default 1/L estimate)",
+        help=f"learning rate (default: Adam {dd['lr']:g} for the deep decoder; GD 1/L estimate)",
     )
     g.add_argument(
         "--max-iters",
         type=positive(int),
-        default=max_iters,
-        help=f"iteration cap (default {max_iters})",
+        default=None,
+        help=f"iteration cap (default {dd['max_iters']} for the deep decoder)",
     )
     g.add_argument(
         "--tol",
@@ -130,18 +163,54 @@ def add_fit_arguments(p: argparse.ArgumentParser, max_iters: int = 10000) -> Non
         help="root seed: the generator's, the operator's and the noise's seeds derive from it",
     )
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    add_threads_argument(g)
+    g.add_argument(
+        "--checkpoint-every",
+        type=number(1.0),
+        default=CHECKPOINT_EVERY,
+        help="seconds between saves of the fit's state into DIR.partial (default %(default)g)",
+    )
     add_output_arguments(p)
 
 
-def fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "optimizer": args.optimizer,
-        "lr": args.lr,
-        "max_iters": args.max_iters,
-        "tol": args.tol,
-        "loss_floor": args.loss_floor,
-        "device": args.device,
-    }
+def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:
+    """--baselines and --weight-choice: classical solvers on the problem's own operator."""
+    from ..methods import SOLVER_NAMES, WEIGHT_CHOICES
+
+    g = p.add_argument_group("baselines")
+    g.add_argument(
+        "--baselines",
+        default=default,
+        help=f"comma list of {','.join(SOLVER_NAMES)}, or none (default %(default)s)",
+    )
+    g.add_argument(
+        "--weight-choice",
+        choices=WEIGHT_CHOICES,
+        default="oracle",
+        help="how ℓ1/TV weights are picked: by the ground truth (oracle), the discrepancy "
+        "principle (needs the noise level) or a held-out 10%% of y (default %(default)s)",
+    )
+
+
+def baseline_names(text: str) -> tuple[str, ...]:
+    """The solvers named by ``--baselines`` (a UsageError for an unknown one)."""
+    from ..methods import SOLVER_NAMES
+
+    if text.strip().lower() in ("", "none"):
+        return ()
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    bad = [n for n in names if n not in SOLVER_NAMES]
+    if bad:
+        raise UsageError(
+            f"--baselines: unknown {bad}; choose from {', '.join(SOLVER_NAMES)} or none"
+        )
+    return names
+
+
+def options(args: argparse.Namespace) -> dict[str, Any]:
+    """The parsed options as recorded in metrics.json (no handlers, no output paths)."""
+    skip = {"run", "out", "stop_requests", "resume_from", "overwrite", "quiet", "json"}
+    return {k: v for k, v in vars(args).items() if k not in skip and not callable(v)}
 
 
 def default_out(command: str) -> Path:
@@ -168,23 +237,28 @@ class WriteError(RuntimeError):
 
 
 @contextmanager
-def staged_run(out: Path | None, command: str, overwrite: bool = False) -> Iterator[RunFolder]:
+def staged_run(
+    out: Path | None, command: str, overwrite: bool = False, resume: bool = False
+) -> Iterator[RunFolder]:
     """Create the run folder (staged in ``DIR.partial``) before any work; commit on success.
 
-    The folder is checked and probed for writing on entry (bad ``--out``: UsageError).
-    Leaving the block normally moves the complete folder into place; an exception removes
-    the staging folder unless it holds a checkpoint (an interrupted, resumable run).
+    The folder is checked and probed for writing on entry (bad ``--out``: UsageError);
+    ``resume`` takes over the staging folder of an interrupted run. Leaving the block
+    normally moves the complete folder into place. An exception removes the staging folder
+    unless it holds a checkpoint and the run was interrupted, the disk failed or it was a
+    resumed run (its state is never thrown away).
     """
     folder = RunFolder(out or default_out(command), f"untrained-cs {command}", overwrite)
     try:
-        folder.create()
+        folder.create(resume=resume)
     except OutputError as exc:
         raise UsageError(str(exc)) from None
     try:
         yield folder
         folder.commit()
     except BaseException as exc:
-        if not (is_interrupt(exc) and (folder.staging / CHECKPOINT).exists()):
+        keep = resume or is_interrupt(exc) or isinstance(exc, OSError)
+        if not (keep and (folder.staging / CHECKPOINT).exists()):
             folder.discard()
         if isinstance(exc, OSError):
             raise WriteError(f"could not write the run folder {folder.shown}: {exc}") from None
@@ -226,54 +300,16 @@ class Progress:
     def __call__(self, rec: dict[str, Any]) -> None:
         if self.bar is None:
             return
-        self.bar.update(rec["iteration"] - self.done)
-        self.done = rec["iteration"]
         post = {"loss": f"{float(np.nanmax(rec['loss'])):.3g}"}
         if "psnr" in rec:
             post["psnr"] = f"{float(np.nanmin(rec['psnr'])):.2f}"
-        self.bar.set_postfix(post, refresh=False)
+        self.bar.set_postfix(post, refresh=False)  # before the update that redraws the bar
+        self.bar.update(rec["iteration"] - self.done)
+        self.done = rec["iteration"]
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def write_history(path: Path, result: FitResult, member: int = 0) -> None:
-    """history.csv: one row per logged iteration (loss, lr, and mse/psnr with the truth)."""
-    h = result.history
-    cols = [c for c in ("loss", "lr", "mse", "psnr") if c in h]
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["iteration", *cols])
-        for i, it in enumerate(h["iteration"]):
-            w.writerow([int(it), *(f"{h[c][i, member]:.8g}" for c in cols)])
-
-
-def write_json(path: Path, obj: dict[str, Any]) -> None:
-    path.write_text(to_json(obj, indent=2) + "\n")
-
-
-def to_json(obj: Any, indent: int | None = None) -> str:
-    """Strict JSON: numpy and paths converted, NaN and ±inf written as ``null``."""
-    return json.dumps(_finite(obj), indent=indent, allow_nan=False)
-
-
-def _finite(o: Any) -> Any:
-    if isinstance(o, dict):
-        return {str(k): _finite(v) for k, v in o.items()}
-    if isinstance(o, list | tuple):
-        return [_finite(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return _finite(o.tolist())
-    if isinstance(o, np.generic):
-        return _finite(o.item())
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, Path):
-        return str(o)
-    if o is None or isinstance(o, str | int | bool):
-        return o
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 @contextmanager

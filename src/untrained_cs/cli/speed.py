@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 
 import torch
@@ -22,3 +23,18 @@ def tune_process() -> None:
             libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
         except OSError:
             pass
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_threads(threads: int | None) -> int:
+    """Set torch's intra-op threads: ``threads``, or by default the available cores."""
+    n = available_cores() if threads is None else int(threads)
+    torch.set_num_threads(n)
+    return n

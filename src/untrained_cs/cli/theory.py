@@ -12,12 +12,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..experiments import figure2, figure3, figure4, theorem1, theorem2
 from ..generators.kernels import KERNELS
 from ..plots import theory as theory_plots
-from .common import UsageError, check_out, default_out, positive, report, run_folder, write_json
+from ..resources import check_memory
+from ..writer import write_json
+from .common import (
+    UsageError,
+    add_output_arguments,
+    add_threads_argument,
+    integer,
+    number,
+    positive,
+    report,
+    staged_run,
+)
 
 Tool = tuple[dict[str, Any], Callable[[Path, dict[str, Any]], None], str]
 
@@ -30,10 +39,9 @@ def _arg(p: argparse.ArgumentParser, flag: str, default: Any, text: str = "", **
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    _arg(p, "--seed", 0, "base seed", type=int)
-    p.add_argument("--threads", type=positive(int), default=None, help="torch CPU threads")
-    p.add_argument("--out", type=Path, default=None, help="run folder (default runs/theory-…)")
-    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    _arg(p, "--seed", 0, "base seed", type=integer(0, 2**63 - 1))
+    add_threads_argument(p)
+    add_output_arguments(p, "the numbers")
     p.set_defaults(run=run)
 
 
@@ -59,7 +67,8 @@ def _basis_parser(tools: Any) -> None:
     d = figure2.DEFAULTS
     p = tools.add_parser("basis", help="Figure 2: eq (10) functions and a p-smooth signal")
     _arg(p, "--n", d.n, "signal length", type=_INT)
-    _arg(p, "--functions", d.functions, "eq (10) indices i in [0, n) to plot", type=int, nargs="+")
+    _arg(p, "--functions", d.functions, "eq (10) indices i in [0, n) to plot", type=integer(0),
+         nargs="+")  # fmt: skip
     _arg(p, "--p", d.p, "smoothness of the example", type=_INT)
     _common(p)
 
@@ -88,10 +97,10 @@ def _linear_parser(tools: Any) -> None:
     p = tools.add_parser("linear", help="Theorem 1: linear generator, error vs bound over m")
     _arg(p, "--n", d.n, "signal length", type=_INT)
     _arg(p, "--wide", d.wide, "columns of J (>= n)", type=_INT)
-    _arg(p, "--gamma", d.gamma, "σ_i² = γ^i, γ in (0, 1)", type=float)
+    _arg(p, "--gamma", d.gamma, "σ_i² = γ^i, γ in (0, 1)", type=number(0.0, 1.0, open_low=True))
     _arg(p, "--m", d.ms, "measurement counts", type=_INT, nargs="+")
     _arg(p, "--trials", d.trials, "Gaussian A per m", type=_INT)
-    _arg(p, "--gd-iters", d.gd_iters, "GD steps from 0 (0: skip)", type=int)
+    _arg(p, "--gd-iters", d.gd_iters, "GD steps from 0 (0: skip)", type=integer(0))
     _common(p)
 
 
@@ -102,8 +111,9 @@ def _jacobian_parser(tools: Any) -> None:
     _arg(p, "--channels", d.channels, "channels k", type=_INT)
     _arg(p, "--layers", d.layers, "layers d", type=_INT)
     _arg(p, "--upsample", d.upsample, choices=figure4.UPSAMPLE_1D)
-    _arg(p, "--iterations", d.iterations, "GD iterations of the snapshots", type=int, nargs="+")
-    _arg(p, "--ratio", d.ratio, "m/n of the Gaussian A", type=float)
+    _arg(p, "--iterations", d.iterations, "GD iterations of the snapshots", type=integer(0),
+         nargs="+")  # fmt: skip
+    _arg(p, "--ratio", d.ratio, "m/n of the Gaussian A", type=number(0.0, 1.0, open_low=True))
     _arg(p, "--p", d.p, "smoothness of x*", type=_INT)
     _arg(p, "--top", d.top, "values compared", type=_INT)
     p.add_argument("--matrix-free", action="store_true", help="Lanczos top-k, no dense J")
@@ -212,15 +222,32 @@ TOOLS = {
 }
 
 
+def memory_parts(args: argparse.Namespace) -> dict[str, int]:
+    """What the tool will hold at its largest (dense float64 matrices), before running it."""
+    f8 = 8
+    if args.tool == "basis":
+        return {"basis matrix": 3 * f8 * args.n**2}
+    if args.tool == "weights":
+        n = args.n
+        if args.kernel_file is not None:
+            n = figure3.load_kernel(args.kernel_file).numel()
+        k = max(args.mc_channels, default=0)
+        return {"Σ(U)": 4 * f8 * n**2, "Monte-Carlo Jacobians": 2 * f8 * args.mc_n**2 * k}
+    if args.tool == "linear":
+        return {"J": 3 * f8 * args.n * args.wide, "A": f8 * args.trials * max(args.m) * args.n}
+    if args.tool == "jacobian":
+        params = args.layers * args.channels**2
+        dense = 0 if args.matrix_free else 3 * f8 * args.n * params
+        return {"Jacobian": dense, "activations": 64 * f8 * args.n * args.channels}
+    return {"generators": 24 * f8 * args.trials * args.n * args.channels}
+
+
 def run(args: argparse.Namespace) -> int:
-    out: Path = args.out or default_out(f"theory-{args.tool}")
-    check_out(out)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    data, plot, line = TOOLS[args.tool](args)
-    data = {"tool": args.tool, **data}
-    with run_folder(out) as tmp:
-        plot(tmp / f"{args.tool}.png", data)
-        write_json(tmp / "metrics.json", data)
-    report(data, out, args.json, line)
+    check_memory(memory_parts(args), "choose smaller sizes")
+    with staged_run(args.out, f"theory-{args.tool}", args.overwrite) as folder:
+        data, plot, line = TOOLS[args.tool](args)
+        data = {"tool": args.tool, **data}
+        plot(folder.staging / f"{args.tool}.png", data)
+        write_json(folder.staging / "metrics.json", data)
+    report(data, folder.out, args.json, line)
     return 0

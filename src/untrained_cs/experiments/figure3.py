@@ -137,12 +137,19 @@ def load_kernel(path: Path) -> torch.Tensor:
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise ValueError(f"kernel file {path}: cannot read a .npy array ({exc})") from None
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ValueError(f"--kernel-file {path}: cannot read a .npy array ({reason})") from None
+    if not isinstance(arr, np.ndarray):  # an .npz archive
+        raise ValueError(f"--kernel-file {path}: an .npz archive; save one kernel with np.save")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"--kernel-file {path}: holds {arr.dtype} values, not real numbers")
     arr = np.asarray(arr, dtype=np.float64).squeeze()
     if arr.ndim != 1 or arr.size < 2:
-        raise ValueError(f"kernel file {path}: need a 1D kernel of length n >= 2, got {arr.shape}")
+        raise ValueError(
+            f"--kernel-file {path}: need a 1D kernel of length n >= 2, got {arr.shape}"
+        )
     if not np.isfinite(arr).all() or not np.any(arr):
-        raise ValueError(f"kernel file {path}: kernel must be finite and not all zero")
+        raise ValueError(f"--kernel-file {path}: kernel must be finite and not all zero")
     u = torch.from_numpy(arr)
     return u / u.norm()
 

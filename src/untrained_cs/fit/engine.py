@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..defaults import ADAM_LR
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device, squared_norms
@@ -25,8 +26,6 @@ from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, ps
 from .state import FitState
 from .step_size import gd_step_size
 from .stopping import StopRule, StopState
-
-ADAM_LR = 0.005
 
 __all__ = [
     "ADAM_LR",
@@ -80,6 +79,7 @@ def init_state(
     rule: StopRule | None = None,
     device: str | torch.device = "auto",
     max_restarts: int = 8,
+    error: Callable[[torch.Tensor], torch.Tensor] | None = None,
     **rule_overrides: Any,
 ) -> FitState:
     """Build the state of a fit at iteration 0 (arguments as for :func:`fit`).
@@ -123,6 +123,7 @@ def init_state(
         optimizer=optimizer,
         max_restarts=max_restarts,
         device=dev,
+        error=error,
     )
 
 
@@ -215,6 +216,7 @@ def fit(
     device: str | torch.device = "auto",
     callback: Callback | None = None,
     max_restarts: int = 8,
+    error: Callable[[torch.Tensor], torch.Tensor] | None = None,
     **rule_overrides: Any,
 ) -> FitResult:
     """Fit the generator to the measurements ``y`` of ``operator`` until convergence.
@@ -237,6 +239,8 @@ def fit(
             generator) at every check and at the early logged iterations (``EARLY_LOGS``
             below ``check_every``); see :func:`~untrained_cs.fit.loop.run_until`.
         max_restarts: divergences undone (step halved each time) before giving up.
+        error: optional scorer, generator output → per-member MSE (normalised by the data
+            range²) in the truth's own space (e.g. an MRI magnitude): logged as ``mse``.
 
     Returns:
         A :class:`FitResult`; ``result.generator`` is the fitted copy of the generator.
@@ -255,6 +259,7 @@ def fit(
         rule=rule,
         device=device,
         max_restarts=max_restarts,
+        error=error,
         **rule_overrides,
     )
     run_until(state, callback=callback)

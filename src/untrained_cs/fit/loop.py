@@ -154,7 +154,10 @@ def _record(state: FitState, loss: np.ndarray, out: torch.Tensor) -> None:
     log["iteration"].append(state.iteration)
     log["loss"].append(loss)
     log["lr"].append(state.lr_np.copy())
-    if state.truth is not None:
+    if state.error is not None:
+        with torch.no_grad():
+            log["mse"].append(state.error(out.detach()).double().cpu().numpy())
+    elif state.truth is not None:
         err = squared_norms(out.detach() - state.truth) / out[0].numel()
         log["mse"].append(err.double().cpu().numpy())
 

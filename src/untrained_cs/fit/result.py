@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..metrics import psnr_from_mse
+
 
 class FitDivergedError(RuntimeError):
     """The fit kept diverging after the allowed number of step reductions."""
@@ -77,10 +79,6 @@ class FitResult:
             out["best_iteration"] = int(self.best_iteration[member])
             out["best_psnr"] = float(self.best_psnr[member])
         return out
-
-
-def psnr_from_mse(mse: np.ndarray) -> np.ndarray:
-    return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-30))
 
 
 def oracle_best(history: dict[str, np.ndarray]) -> tuple[list[int], list[float]] | None:

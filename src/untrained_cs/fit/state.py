@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class FitState:
     optimizer: str
     max_restarts: int
     device: torch.device
+    #: optional scorer: generator output → per-member MSE in the space the truth lives in
+    #: (normalised by the data range²); logged as ``mse`` in place of the plain comparison
+    error: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     @property
     def rule(self) -> StopRule:
@@ -143,6 +147,7 @@ class FitState:
         truth: torch.Tensor | None = None,
         *,
         device: str | torch.device | None = None,
+        error: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> FitState:
         """Rebuild a saved state onto freshly constructed modules.
 
@@ -155,6 +160,7 @@ class FitState:
             generator, operator: built from the same configuration as the saved fit's.
             y, truth: the same measurements (and ground truth, if the fit had it).
             device: where to continue; default the device the state was saved from.
+            error: the scorer the fit had (see the ``error`` attribute), if any.
 
         Returns:
             the :class:`FitState`, ready for :func:`~untrained_cs.fit.loop.run_until`.
@@ -172,7 +178,9 @@ class FitState:
         _restore_generator(generator, payload["generator"], path)
         generator.to(dev)
         op = on_device(operator, dev)
-        return cls._assemble(payload, generator, op, y.to(dev), truth, dev)
+        state = cls._assemble(payload, generator, op, y.to(dev), truth, dev)
+        state.error = error
+        return state
 
     @classmethod
     def _assemble(

@@ -79,6 +79,8 @@ def check_kspace(kspace: torch.Tensor, what: str = "k-space") -> None:
         raise ValueError(f"{what} must be [coils, H, W], got {list(kspace.shape)}")
     if not bool(torch.isfinite(torch.view_as_real(kspace.to(torch.complex64))).all()):
         raise ValueError(f"{what} contains NaN or inf values")
+    if not bool((kspace != 0).any()):
+        raise ValueError(f"{what} is all zero: there is nothing to reconstruct")
 
 
 def add_noise(kspace: torch.Tensor, snr_db: float, seed: int) -> tuple[torch.Tensor, float]:

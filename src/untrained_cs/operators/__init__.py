@@ -1,10 +1,11 @@
 """Measurement operators A (Gaussian, structured random, pixel mask, and the MRI models).
 
 All share the :class:`Operator` interface and live in one registry (:data:`OPERATORS`).
+Solvers on them (min-norm, operator norm, FISTA, TV) are in :mod:`untrained_cs.solvers`.
 """
 
 from .base import Operator
-from .checks import dot_test, linearity_test, min_norm_solve, norm_ratio, operator_norm, vjp_test
+from .checks import dot_test, linearity_test, norm_ratio, vjp_test
 from .gaussian import GaussianOperator
 from .mask import MaskOperator
 from .registry import OPERATORS, OperatorSpec, check_ratio, make_operator, register
@@ -21,9 +22,7 @@ __all__ = [
     "dot_test",
     "linearity_test",
     "make_operator",
-    "min_norm_solve",
     "norm_ratio",
-    "operator_norm",
     "register",
     "vjp_test",
 ]

@@ -96,11 +96,5 @@ class Operator(nn.Module):
     def rmatvec(self, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def pseudo_inverse(self, y: torch.Tensor) -> torch.Tensor:
-        """Minimum-norm least-squares estimate A^+ y (by conjugate gradients on A A^T)."""
-        from .checks import min_norm_solve
-
-        return min_norm_solve(self, y)
-
     def extra_repr(self) -> str:
         return f"in_shape={self.in_shape}, out_shape={self.out_shape}, count={self.count}"

@@ -1,5 +1,7 @@
 """Property checks any user can run on an operator: dot test, linearity, norms, VJP.
 
+Solvers (min-norm least squares, the operator norm) live in :mod:`untrained_cs.solvers`.
+
 All accept any object with ``forward``/``adjoint``/``in_shape``/``out_shape`` (an
 :class:`~untrained_cs.operators.base.Operator` or a user's own). For real-to-complex maps
 the checks treat A as R-linear: the adjoint is Re(A^H y) and <Ax, y> means Re(y^H A x).
@@ -109,39 +111,3 @@ def norm_ratio(op_factory, n_draws: int = 64, seed: int = 0) -> float:
             x = random_input(op, seed=12345)[:1]
         ratios.append(float(op(x).abs().pow(2).sum() / x.pow(2).sum()))
     return sum(ratios) / len(ratios)
-
-
-def operator_norm(op: LinearMap, iters: int = 30, seed: int = 0) -> torch.Tensor:
-    """Largest singular value of A per batch element (power iteration on A^T A)."""
-    x = random_input(op, seed, dtype=torch.float32)
-    sigma = torch.zeros(x.shape[0], device=x.device)
-    for _ in range(iters):
-        x = x / x.reshape(x.shape[0], -1).norm(dim=1).clamp_min(1e-30).view(
-            -1, *[1] * (x.dim() - 1)
-        )
-        z = op.adjoint(op(x))
-        sigma = z.reshape(z.shape[0], -1).norm(dim=1).sqrt()
-        x = z
-    return sigma
-
-
-def min_norm_solve(
-    op: LinearMap, y: torch.Tensor, iters: int = 200, tol: float = 1e-10
-) -> torch.Tensor:
-    """Minimum-norm solution A^+ y = A^T z with (A A^T) z = y, by conjugate gradients."""
-    z = torch.zeros_like(y)
-    r = y.clone()
-    p = r.clone()
-    rs = inner(r, r)
-    y_norm = inner(y, y).clamp_min(1e-30)
-    for _ in range(iters):
-        ap = op(op.adjoint(p))
-        alpha = (rs / inner(p, ap).clamp_min(1e-30)).view(-1, *[1] * (y.dim() - 1))
-        z = z + alpha * p
-        r = r - alpha * ap
-        rs_new = inner(r, r)
-        if bool((rs_new / y_norm).max() < tol):
-            break
-        p = r + (rs_new / rs.clamp_min(1e-30)).view(-1, *[1] * (y.dim() - 1)) * p
-        rs = rs_new
-    return op.adjoint(z)

@@ -5,7 +5,7 @@ the theory figures (Figures 2–4, the theorem curves).
 """
 
 from . import run, theory
-from .run import comparison, curves, save_image, to_display
+from .run import comparison, curves, save_image, signals, to_display
 from .theory import figure2, figure3, figure4, theorem1, theorem2, theorem_curve, weights
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "figure4",
     "run",
     "save_image",
+    "signals",
     "theorem1",
     "theorem2",
     "theorem_curve",

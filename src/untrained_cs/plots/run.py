@@ -99,3 +99,17 @@ def curves(
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def signals(path: Path, series: Mapping[str, np.ndarray | torch.Tensor], title: str = "") -> None:
+    """1D signals on one axis (truth, estimates): the picture of a p-smooth recovery."""
+    fig, ax = plt.subplots(figsize=(7.0, 3.2))
+    for label, x in series.items():
+        a = x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        ax.plot(np.ravel(a), label=label, linewidth=1.2)
+    ax.set_xlabel("index")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,6 +1,6 @@
 """Problems: frozen JSON-able specs, the one seed derivation, and ``build(spec)``."""
 
-from .build import Problem, build, measure, signal_tensor
+from .problem import Problem, build, measure, signal_tensor
 from .seeds import derive_seed, member_seeds
 from .specs import (
     CSMeasurement,

@@ -96,7 +96,7 @@ def measure(spec: ProblemSpec, truth: torch.Tensor, meas: CSMeasurement) -> Prob
 def _build_mri(spec: ProblemSpec, signal: MRISignal, meas: MRIMeasurement) -> Problem:
     from ..mri.data import add_noise as add_kspace_noise
     from ..mri.data import default_image, read_fastmri, simulate
-    from ..mri.reconstruct import make_problem
+    from ..mri.problem import make_problem
 
     noise_seed = derive_seed(spec.seed, "noise")
     if signal.kspace is not None:

@@ -1,0 +1,145 @@
+"""The flow every reconstructing command shares: stage the folder, fit, baselines, write.
+
+``reconstruct`` and ``mri`` turn their options into a problem spec and a method and call
+:func:`solve`; ``resume`` calls it again with the saved spec, method and fit state. The
+folder's ``resume.json`` records what is needed to continue an interrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..fit import FitInterrupted
+from ..methods import GeneratorFit, Solver
+from ..pipeline import FitControl, Record, run
+from ..problems import Problem, ProblemSpec, build, derive_seed
+from ..runfolder import CHECKPOINT, RESUME
+from ..writer import write_record
+from .common import Interrupted, Progress, keeping, report, staged_run
+
+Summary = Callable[[dict[str, Any]], str]
+
+
+def solve(
+    args: argparse.Namespace,
+    command: str,
+    spec: ProblemSpec,
+    method: GeneratorFit,
+    summary: Summary,
+    title: Callable[[Problem], str],
+) -> int:
+    """Run ``method`` on ``spec`` into the run folder, with the baselines ``args`` name."""
+    resume_from: Path | None = getattr(args, "resume_from", None)
+    out = resume_from.with_name(resume_from.name[: -len(".partial")]) if resume_from else args.out
+    with staged_run(out, command, args.overwrite, resume=resume_from is not None) as folder:
+        staging = folder.staging
+        if resume_from is None:
+            save_resume(staging / RESUME, command, args, spec, method)
+        problem = build(spec)
+        record = _fit(args, problem, method, staging, resume_from)
+        baselines = {
+            name: run(problem, Solver(name, args.weight_choice), device=args.device)
+            for name in args.baseline_names
+        }
+        metrics = assemble(record, baselines, args, problem)
+        with keeping(metrics):
+            write_record(staging, problem, record, metrics, baselines, title(problem))
+    report(metrics, folder.out, args.json, summary(metrics))
+    return 0
+
+
+def _fit(
+    args: argparse.Namespace,
+    problem: Problem,
+    method: GeneratorFit,
+    staging: Path,
+    resume_from: Path | None,
+) -> Record:
+    requests = args.stop_requests
+    control = FitControl(
+        should_stop=requests.requested,
+        checkpoint=staging / CHECKPOINT,
+        every=args.checkpoint_every,
+        resume=staging / CHECKPOINT if resume_from is not None else None,
+    )
+    resolved = method.resolved(problem.spec.signal.kind)
+    progress = Progress(int(resolved.max_iters or 0), args.quiet, args.command)
+    try:
+        with requests.polling():
+            return run(problem, method, callback=progress, device=args.device, control=control)
+    except FitInterrupted as exc:
+        stopped = Interrupted(requests.signum or 2)
+        stopped.resume, stopped.iteration = staging, exc.state.iteration
+        raise stopped from None
+    finally:
+        progress.close()
+
+
+def assemble(
+    record: Record, baselines: dict[str, Record], args: argparse.Namespace, problem: Problem
+) -> dict[str, Any]:
+    """metrics.json: the record's metrics, the baselines, and the full configuration."""
+    from .common import options
+
+    choice = args.weight_choice
+    return {
+        **record.metrics,
+        "baselines": {
+            name: {
+                "psnr": b.metrics["psnr"],
+                "ssim": b.metrics["ssim"],
+                "weight": b.extra.get("weight"),
+                "weight_choice": b.extra.get("weight_choice", choice),
+            }
+            for name, b in baselines.items()
+        },
+        **problem_facts(problem),
+        "key": record.key,
+        "seeds": derived_seeds(problem.spec.seed),
+        "problem": record.problem,
+        "method": record.method,
+        "config": {**options(args), "threads": torch.get_num_threads()},
+    }
+
+
+def problem_facts(problem: Problem) -> dict[str, Any]:
+    """What the problem turned out to be: MRI model, achieved acceleration, data source."""
+    mri = problem.extra.get("mri")
+    if mri is None:
+        return {}
+    return {
+        "model": mri.model,
+        "achieved_acceleration": mri.mask.achieved_acceleration,
+        "image_shape": list(mri.data.kspace.shape),
+        "source": mri.data.source,
+        "slice_index": mri.data.slice_index,
+        "noise_std": problem.noise_std,
+    }
+
+
+def derived_seeds(root: int) -> dict[str, int]:
+    """The seeds every draw of the run used (all derived from the root seed)."""
+    purposes = ("generator", "operator", "noise", "mask", "holdout")
+    return {"root": root, **{p: derive_seed(root, p) for p in purposes}}
+
+
+def save_resume(
+    path: Path, command: str, args: argparse.Namespace, spec: ProblemSpec, method: GeneratorFit
+) -> None:
+    """What ``untrained-cs resume`` needs: the command, its options, spec and method."""
+    from .common import options
+
+    record = {
+        "command": command,
+        "options": options(args),
+        "threads": torch.get_num_threads(),
+        "problem": spec.to_dict(),
+        "method": method.to_dict(),
+    }
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")

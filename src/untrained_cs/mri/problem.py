@@ -1,0 +1,105 @@
+"""An undersampled MRI problem: the mask, the scaled k-space and how estimates are scored.
+
+Two forward models: ``2ch`` (the paper's set-up, ``mri-multicoil-2ch``): the generator
+outputs (re, im) of every coil image and the estimate is their root-sum-of-squares; and
+``sense`` (``mri-multicoil``): with known sensitivity maps (simulated data) the generator
+outputs the real image itself. The k-space is scaled so that the zero-filled RSS image peaks
+at :data:`PEAK` and estimates are scaled back. Estimates are scored on the centre-cropped
+magnitude (PSNR with the target's maximum as data range, as fastMRI does, and SSIM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..metrics import psnr, ssim
+from .data import MRIData, center_crop
+from .fft import ifft2c, rss
+from .masks import CartesianMask, cartesian_mask
+from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI
+
+#: the zero-filled image peaks at this after scaling (headroom below the sigmoid's 1).
+PEAK = 1.0
+MODELS = ("auto", "sense", "2ch")
+
+
+@dataclass
+class MRIProblem:
+    """Undersampled k-space ready to fit, and what is needed to score an estimate.
+
+    Attributes:
+        operator: ``MultiCoilTwoChannelMRI`` (``2ch``: the generator outputs (re, im) per
+            coil, RSS estimate) or ``MultiCoilMRI`` (``sense``: known maps, the generator
+            outputs the real image).
+        y: scaled measured k-space ``[1, coils, H, W]`` (complex64).
+        scale: the factor applied to the k-space (estimates are divided by it).
+        target: ground-truth magnitude ``[h, w]``; data_range: its maximum.
+        mask: the column mask and its achieved acceleration; data: the source data.
+        model: ``"sense"`` or ``"2ch"``.
+    """
+
+    operator: MultiCoilTwoChannelMRI | MultiCoilMRI
+    y: torch.Tensor
+    scale: float
+    target: torch.Tensor
+    data_range: float
+    mask: CartesianMask
+    data: MRIData
+    model: str
+
+    def image(self, out: torch.Tensor) -> torch.Tensor:
+        """Generator output ``[B, C, H, W]`` → magnitude ``[H, W]`` of the first member."""
+        if isinstance(self.operator, MultiCoilTwoChannelMRI):
+            return self.operator.combine(out)[0]
+        return out[0, 0].abs()
+
+    def magnitude(self, image: torch.Tensor) -> torch.Tensor:
+        """A full-size magnitude image ``[H, W]`` (k-space scale) → the cropped, unscaled one."""
+        h, w = self.target.shape
+        return center_crop(image, (int(h), int(w))) / self.scale
+
+    def score(self, image: torch.Tensor) -> tuple[float, float]:
+        """(PSNR, SSIM) of a cropped magnitude ``[h, w]`` against the target."""
+        est, tgt = image.float().cpu(), self.target
+        return float(psnr(est[None], tgt[None], self.data_range)[0]), ssim(
+            est, tgt, self.data_range
+        )
+
+
+def make_problem(
+    data: MRIData,
+    acceleration: float = 8.0,
+    center_fraction: float | None = None,
+    kind: str = "random",
+    seed: int = 1,
+    model: str = "auto",
+) -> MRIProblem:
+    """Draw the mask, undersample ``data.kspace`` and scale it (see module docstring).
+
+    Args:
+        data: fully sampled k-space and target; acceleration, center_fraction, kind, seed:
+            the mask (see :func:`~untrained_cs.mri.masks.cartesian_mask`).
+        model: ``"2ch"`` (paper), ``"sense"`` (needs maps and a real image: simulated
+            data), or ``"auto"`` = sense when the data has maps, else 2ch.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if model == "auto":
+        model = "sense" if data.maps is not None else "2ch"
+    if model == "sense" and data.maps is None:
+        raise ValueError("the sense model needs sensitivity maps (simulated data only)")
+    _, h, w = data.kspace.shape
+    mask = cartesian_mask(w, acceleration, center_fraction, kind, seed)
+    operator: MultiCoilTwoChannelMRI | MultiCoilMRI
+    if model == "sense":
+        assert data.maps is not None
+        operator = MultiCoilMRI((1, h, w), data.maps, mask.columns)
+    else:
+        operator = MultiCoilTwoChannelMRI((2 * data.coils, h, w), mask.columns)
+    y = data.kspace[None] * mask.columns.to(torch.float32)
+    zero_filled = rss(ifft2c(y[0]))
+    scale = PEAK / max(float(zero_filled.max()), 1e-30)
+    target = data.target.float()
+    return MRIProblem(operator, y * scale, scale, target, float(target.max()), mask, data, model)

@@ -1,0 +1,288 @@
+"""One way from a problem to a record: ``run(problem, method) -> Record``.
+
+A method is an un-trained generator fit (:class:`~untrained_cs.methods.GeneratorFit`) or
+a classical solver (:class:`~untrained_cs.methods.Solver`) on the problem's own operator.
+Every record is scored the same way (:func:`untrained_cs.metrics.scores`), keeps its
+history in one format (iteration, loss, lr, and mse/psnr against the truth), and takes its
+oracle-best iteration from one rule (lowest true MSE). Generator seeds derive from the
+problem's root seed (:mod:`untrained_cs.problems.seeds`).
+
+A generator fit can be stopped and continued: :class:`FitControl` polls a stop request
+once per iteration, checkpoints the fit's state by time, and resumes from a saved state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .fit import FitInterrupted, FitResult, FitState, continue_fit, init_state
+from .generators import Generator
+from .generators.factory import make_generator
+from .methods import GeneratorFit, Method, Solver
+from .metrics import scores
+from .problems import Problem, derive_seed, member_seeds, spec_hash
+
+Callback = Callable[[dict[str, Any]], None]
+#: a long fit saves its state this often (seconds) when a checkpoint path is given
+CHECKPOINT_EVERY = 300.0
+
+
+@dataclass
+class FitControl:
+    """How a generator fit may be stopped, checkpointed and continued.
+
+    Attributes:
+        should_stop: polled once per iteration; True stops the fit between iterations.
+        checkpoint: where the fit's state is saved (on a stop, and every ``every`` s).
+        every: seconds between time-based checkpoints.
+        resume: a saved state to continue from (instead of starting at iteration 0).
+    """
+
+    should_stop: Callable[[], bool] | None = None
+    checkpoint: Path | None = None
+    every: float = CHECKPOINT_EVERY
+    resume: Path | None = None
+
+
+@dataclass
+class Record:
+    """What one method produced on one problem.
+
+    Attributes:
+        problem, method: their specs as dicts (the method resolved: no unset defaults).
+        key: the stable hash of both (the sweep store's key).
+        estimate: in the truth's space (an image, a signal, an MRI magnitude).
+        metrics: psnr, ssim, mse, nmse, rel_error and, for fits, loss, iterations,
+            converged, stop_reason, best_iteration, best_psnr; seconds, device.
+        history: iteration, loss, lr, mse, psnr per logged iteration (fits only).
+        fit: the engine's result (fits only); extra: method-specific facts (solver weight).
+    """
+
+    problem: dict[str, Any]
+    method: dict[str, Any]
+    key: str
+    estimate: torch.Tensor
+    metrics: dict[str, Any]
+    history: dict[str, np.ndarray] | None = None
+    fit: FitResult | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def problem_kind(problem: Problem) -> str:
+    """``image``, ``smooth`` or ``mri``: the key of the defaults that apply."""
+    return problem.spec.signal.kind
+
+
+def build_generator(problem: Problem, method: GeneratorFit, members: int = 1) -> Generator:
+    """The method's generator for the problem (resolved settings, seeds from the spec)."""
+    method = method.resolved(problem_kind(problem))
+    signed = problem_kind(problem) == "mri" and problem.extra["mri"].model == "2ch"
+    return make_generator(
+        method.generator,
+        problem.operator.in_shape,
+        method.channels,
+        method.layers,
+        seed=member_seeds(problem.spec.seed, members),
+        signed=signed,
+    )
+
+
+def error_function(problem: Problem) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """Generator output → MSE / data_range² in the truth's space, when that is not the
+    output itself (MRI magnitudes, signals not in [0, 1]); None: the plain comparison."""
+    if problem_kind(problem) == "image":
+        return None
+    truth, scale = problem.truth, problem.data_range**2
+
+    def error(out: torch.Tensor) -> torch.Tensor:
+        img = problem.to_image(out)
+        diff = img - truth.to(device=img.device, dtype=img.dtype)
+        return diff.reshape(diff.shape[0], -1).square().mean(dim=1) / scale
+
+    return error
+
+
+def run(
+    problem: Problem,
+    method: Method,
+    *,
+    callback: Callback | None = None,
+    device: str | torch.device = "auto",
+    control: FitControl | None = None,
+) -> Record:
+    """Solve ``problem`` with ``method`` and score the result.
+
+    Raises:
+        FitInterrupted: when ``control.should_stop`` stopped the fit (its state is saved
+            to ``control.checkpoint`` first, when given).
+        FitDivergedError: when a fit keeps diverging.
+    """
+    if isinstance(method, Solver):
+        return run_solver(problem, method, device=device)
+    return run_fit(problem, method, callback=callback, device=device, control=control)
+
+
+def run_fit(
+    problem: Problem,
+    method: GeneratorFit,
+    *,
+    callback: Callback | None = None,
+    device: str | torch.device = "auto",
+    control: FitControl | None = None,
+) -> Record:
+    """:func:`run` for a generator fit."""
+    method = method.resolved(problem_kind(problem))
+    control = control or FitControl()
+    generator = build_generator(problem, method)
+    state = _start(problem, method, generator, device, control)
+    checkpoint = _checkpointer(control)
+    try:
+        result = continue_fit(
+            state, should_stop=control.should_stop, on_check=checkpoint, callback=callback
+        )
+    except FitInterrupted as exc:
+        if control.checkpoint is not None:
+            exc.state.save(control.checkpoint)
+        raise
+    return fit_record(problem, method, result, generator.num_parameters())
+
+
+def _start(
+    problem: Problem,
+    method: GeneratorFit,
+    generator: Generator,
+    device: str | torch.device,
+    control: FitControl,
+) -> FitState:
+    truth = problem.truth if problem_kind(problem) == "image" else None
+    error = error_function(problem)
+    if control.resume is not None:
+        return FitState.load(control.resume, generator, problem.operator, problem.y, truth,
+                             error=error)  # fmt: skip
+    return init_state(
+        generator,
+        problem.operator,
+        problem.y,
+        truth=truth,
+        optimizer=method.optimizer,
+        lr=method.lr,
+        device=device,
+        error=error,
+        max_iters=method.max_iters,
+        tol=method.tol,
+        loss_floor=method.loss_floor,
+    )
+
+
+def _checkpointer(control: FitControl) -> Callable[[FitState], None] | None:
+    """A time-based ``on_check`` hook: save the state every ``control.every`` seconds."""
+    if control.checkpoint is None:
+        return None
+    path, last = control.checkpoint, [time.monotonic()]
+
+    def on_check(state: FitState) -> None:
+        if time.monotonic() - last[0] >= control.every:
+            state.save(path)
+            last[0] = time.monotonic()
+
+    return on_check
+
+
+def fit_record(
+    problem: Problem, method: GeneratorFit, result: FitResult, parameters: int
+) -> Record:
+    """The record of a finished fit (member 0)."""
+    estimate = problem.to_image(result.estimate)[0]
+    metrics = {
+        **scores(estimate, problem.truth, problem.data_range),
+        **{k: v for k, v in result.summary().items() if k not in ("psnr", "mse")},
+        "n": problem.n,
+        "m": problem.m,
+        "parameters": parameters,
+    }
+    return Record(
+        problem=problem.spec.to_dict(),
+        method=method.to_dict(),
+        key=spec_hash(problem.spec, method),
+        estimate=estimate,
+        metrics=metrics,
+        history=result.history,
+        fit=result,
+    )
+
+
+def run_solver(problem: Problem, method: Solver, *, device: str | torch.device = "auto") -> Record:
+    """:func:`run` for a classical solver (its weight chosen by ``method.weight_choice``).
+
+    ``zero_filled`` is the adjoint applied to y (for MRI: the RSS of the zero-filled coil
+    images); the others run on the problem's own operator (:mod:`untrained_cs.solvers`).
+    """
+    from .fit import resolve_device
+    from .solvers import run_baselines
+
+    start = time.perf_counter()
+    dev = resolve_device(device)
+    if method.name == "zero_filled":
+        estimate, weight, choice = _zero_filled(problem, dev), None, None
+    else:
+        mri = problem.extra.get("mri")
+        grid = None
+        if mri is not None:
+            from .mri.baselines import GRIDS
+
+            grid = GRIDS
+        operator = problem.operator.to(dev)  # solvers need it there; build() made it ours
+        result = run_baselines(
+            operator,
+            problem.y.to(dev),
+            (method.name,),
+            to_image=lambda x: problem.to_image(x).cpu(),
+            truth=problem.truth[None] if method.weight_choice == "oracle" else None,
+            score=_score(problem) if method.weight_choice == "oracle" else None,
+            weight_choice=method.weight_choice,
+            noise_std=problem.noise_std or None,
+            grid=grid,
+            seed=derive_seed(problem.spec.seed, "holdout"),
+        )[method.name]
+        estimate, weight, choice = result.image[0], result.weight, result.weight_choice
+    metrics = {
+        **scores(estimate, problem.truth, problem.data_range),
+        "seconds": round(time.perf_counter() - start, 3),
+        "device": str(dev),
+    }
+    return Record(
+        problem=problem.spec.to_dict(),
+        method=method.to_dict(),
+        key=spec_hash(problem.spec, method),
+        estimate=estimate.cpu(),
+        metrics=metrics,
+        extra={"weight": weight, "weight_choice": choice},
+    )
+
+
+def _zero_filled(problem: Problem, dev: torch.device) -> torch.Tensor:
+    mri = problem.extra.get("mri")
+    if mri is not None:
+        from .mri.baselines import zero_filled
+
+        return zero_filled(mri)
+    with torch.no_grad():
+        x = problem.operator.to(dev).adjoint(problem.y.to(dev))
+    return problem.to_image(x).cpu()[0]
+
+
+def _score(problem: Problem) -> Callable[[torch.Tensor], tuple[float, float]]:
+    """(PSNR, SSIM) of an image batch against the truth, for the oracle's weight choice."""
+
+    def score(image: torch.Tensor) -> tuple[float, float]:
+        s = scores(image[0], problem.truth, problem.data_range)
+        return s["psnr"], s["ssim"] if s["ssim"] is not None else float("nan")
+
+    return score

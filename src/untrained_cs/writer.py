@@ -1,0 +1,116 @@
+"""The one run-folder writer: a record (and its baselines) as pictures, CSV and JSON.
+
+Every command that reconstructs writes the same files: ``reconstruction.png``,
+``truth.png``, ``comparison.png`` (truth | baselines | estimate | error), ``curves.png``
+(loss, true MSE and PSNR against iteration, oracle-best marked), ``history.csv``,
+``measurements.npy`` and ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import plots
+from .pipeline import Record
+from .problems import Problem
+
+LABELS = {"deep-decoder": "deep decoder", "dip": "DIP", "two-layer": "two-layer", "linear": "Jc"}
+
+
+def label(record: Record) -> str:
+    """A short name of the record's method for titles and panels."""
+    m = record.method
+    return LABELS.get(m.get("generator", ""), m.get("name", "estimate"))
+
+
+def write_record(
+    folder: Path,
+    problem: Problem,
+    record: Record,
+    metrics: dict[str, Any],
+    baselines: dict[str, Record] | None = None,
+    title: str = "",
+) -> None:
+    """Write the run folder's files for ``record`` into ``folder`` (see module docstring)."""
+    peak = problem.data_range
+    truth, est = problem.truth, record.estimate
+    if truth.dim() == 2 and truth.shape[0] == 1:  # a 1D signal [1, n]
+        series = {"truth": truth, label(record): est}
+        series.update({name: b.estimate for name, b in (baselines or {}).items()})
+        plots.signals(folder / "comparison.png", series, title)
+    else:
+        plots.save_image(folder / "reconstruction.png", est / peak)
+        plots.save_image(folder / "truth.png", truth / peak)
+        panels = [("truth", truth / peak)]
+        for name, b in (baselines or {}).items():
+            panels.append((f"{name} {_db(b.metrics['psnr'])}", b.estimate / peak))
+        panels.append((f"{label(record)} {_db(record.metrics['psnr'])}", est / peak))
+        error = (f"|error| {label(record)}", (est - truth).abs() / peak)
+        plots.comparison(folder / "comparison.png", panels, error=error)
+    if record.history is not None:
+        write_curves(folder / "curves.png", record, title)
+        write_history(folder / "history.csv", record.history)
+    np.save(folder / "measurements.npy", _numpy(problem.y))
+    write_json(folder / "metrics.json", metrics)
+
+
+def _db(value: float | None) -> str:
+    return "" if value is None or not math.isfinite(value) else f"{value:.2f} dB"
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def write_curves(path: Path, record: Record, title: str) -> None:
+    h = record.history
+    assert h is not None
+    series = {"loss ½‖AG(θ)−y‖²": h["loss"][:, 0]}
+    if "mse" in h:
+        series["true MSE (÷ range²)"] = h["mse"][:, 0]
+        series["PSNR (dB)"] = h["psnr"][:, 0]
+    plots.curves(path, h["iteration"], series, record.metrics.get("best_iteration"), title)
+
+
+def write_history(path: Path, history: dict[str, np.ndarray], member: int = 0) -> None:
+    """history.csv: one row per logged iteration (loss, lr, and mse/psnr with the truth)."""
+    cols = [c for c in ("loss", "lr", "mse", "psnr") if c in history]
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["iteration", *cols])
+        for i, it in enumerate(history["iteration"]):
+            w.writerow([int(it), *(f"{history[c][i, member]:.8g}" for c in cols)])
+
+
+def write_json(path: Path, obj: dict[str, Any]) -> None:
+    path.write_text(to_json(obj, indent=2) + "\n")
+
+
+def to_json(obj: Any, indent: int | None = None) -> str:
+    """Strict JSON: numpy and paths converted, NaN and ±inf written as ``null``."""
+    return json.dumps(_finite(obj), indent=indent, allow_nan=False)
+
+
+def _finite(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _finite(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_finite(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _finite(o.tolist())
+    if isinstance(o, np.generic):
+        return _finite(o.item())
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, Path):
+        return str(o)
+    if o is None or isinstance(o, str | int | bool):
+        return o
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
