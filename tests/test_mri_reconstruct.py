@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from untrained_cs.methods import GeneratorFit, Solver
 from untrained_cs.mri.baselines import mri_baselines, zero_filled
 from untrained_cs.mri.data import MRIData, default_image, simulate
 from untrained_cs.mri.fft import ifft2c, rss
-from untrained_cs.methods import GeneratorFit, Solver
 from untrained_cs.mri.problem import make_problem
 from untrained_cs.pipeline import run
 from untrained_cs.problems import MRIMeasurement, MRISignal, ProblemSpec, build
