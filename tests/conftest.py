@@ -19,3 +19,9 @@ def restore_threads():
 @pytest.fixture(params=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
 def device(request) -> str:
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def no_thread_handshake(monkeypatch):
+    """Commands wait briefly to see others started with them; tests run one at a time."""
+    monkeypatch.setattr("untrained_cs.cli.speed.HANDSHAKE", 0.0)

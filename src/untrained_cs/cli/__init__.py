@@ -55,7 +55,8 @@ def _run(args: Any) -> tuple[int, str]:
 
     tune_process()
     try:
-        set_threads(getattr(args, "threads", None))
+        if "threads" in args:  # commands that compute (not resume: it restores its own)
+            set_threads(args.threads)
         with stop_requests() as requests:
             args.stop_requests = requests
             return int(args.run(args)), ""

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import torch
+
+#: seconds a starting command waits so that commands started together see each other
+HANDSHAKE = 0.3
 
 
 def tune_process() -> None:
@@ -33,8 +40,56 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def jobs_folder() -> Path:
+    """Where running commands of this user announce themselves (one file per process)."""
+    return Path(tempfile.gettempdir()) / f"untrained-cs-jobs-{os.getuid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def register_job(settle: float | None = None) -> int:
+    """Announce this process; return how many commands (this one included) are running.
+
+    The short wait lets commands started at the same moment see each other. Files of
+    processes that ended without removing theirs are ignored (and cleared).
+    """
+    folder = jobs_folder()
+    try:
+        folder.mkdir(exist_ok=True)
+        mine = folder / str(os.getpid())
+        mine.write_text("")
+        atexit.register(mine.unlink, missing_ok=True)
+    except OSError:
+        return 1  # no shared temp folder: assume alone
+    time.sleep(HANDSHAKE if settle is None else settle)
+    running = 0
+    for f in folder.iterdir():
+        if f.name.isdigit() and _alive(int(f.name)):
+            running += 1
+        elif f.name.isdigit():
+            f.unlink(missing_ok=True)
+    return max(1, running)
+
+
 def set_threads(threads: int | None) -> int:
-    """Set torch's intra-op threads: ``threads``, or by default the available cores."""
-    n = available_cores() if threads is None else int(threads)
+    """Set torch's intra-op threads: ``threads``, or by default a fair share of the cores.
+
+    The default divides the available cores among the commands of this tool running at
+    the same time (measured: threads beyond the cores make each fit several times slower,
+    see bench/RESULTS.md); the count is fixed for the whole run, so it is reproducible.
+    """
+    if threads is None:
+        n = max(1, available_cores() // register_job())
+    else:
+        register_job(settle=0.0)  # seen by commands that start later
+        n = int(threads)
     torch.set_num_threads(n)
     return n
