@@ -18,6 +18,7 @@ from untrained_cs.fit import fit
 from untrained_cs.generators import DeepDecoder, Generator, TwoLayerGenerator
 from untrained_cs.metrics import psnr
 from untrained_cs.operators import GaussianOperator, make_operator
+from untrained_cs.problems import derive_seed, member_seeds
 from untrained_cs.theory import smooth_signal
 
 from .reference import run_reference
@@ -160,13 +161,21 @@ def two_layer_fits(
     call, or a loop over the ``first`` ones (timed, then compared per fit by the caller).
     Scores are relative errors."""
     tune_process()
-    signals = torch.stack([smooth_signal(n, p, seed=s).float().reshape(1, n) for s in range(count)])
+    seeds = member_seeds(0, count)  # the project's one seed derivation (root 0)
+    signals = torch.stack(
+        [
+            smooth_signal(n, p, seed=derive_seed(0, "signal", b)).float().reshape(1, n)
+            for b in range(count)
+        ]
+    )
     rows = [m_values[b % len(m_values)] for b in range(count)]
 
     def build(idx: list[int]) -> tuple[Generator, GaussianOperator]:
         sub = [rows[b] for b in idx]  # one index: exactly GaussianOperator(m_b, seed_b)
-        op = GaussianOperator((1, n), max(sub), seed=[1000 + b for b in idx], rows=sub)
-        return TwoLayerGenerator((1, n), channels, ("triangular", 8.0), seed=idx), op
+        op_seeds = [derive_seed(0, "operator", b) for b in idx]
+        op = GaussianOperator((1, n), max(sub), seed=op_seeds, rows=sub)
+        gen_seeds = [seeds[b] for b in idx]
+        return TwoLayerGenerator((1, n), channels, ("triangular", 8.0), seed=gen_seeds), op
 
     def rel_error(est: torch.Tensor, x: torch.Tensor) -> list[float]:
         return ((est - x).flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)).tolist()

@@ -1,4 +1,5 @@
-"""Explicit seeds for random operators and generators (never a global seed)."""
+"""Explicit random-number generators for operators and networks (never a global seed);
+the seeds themselves derive from a root seed in :mod:`untrained_cs.problems.seeds`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def seed_list(seed: int | Sequence[int]) -> list[int]:
     return seeds
 
 
-def generator(seed: int) -> torch.Generator:
-    """A CPU ``torch.Generator`` seeded with ``seed``; draws are moved to the device after."""
+def rng(seed: int) -> torch.Generator:
+    """A CPU random-number generator (``torch.Generator``) seeded with ``seed``; draws are
+    moved to the device after. (Named ``rng`` so as not to be read as a generator network.)"""
     return torch.Generator().manual_seed(int(seed))

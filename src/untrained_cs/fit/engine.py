@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,9 @@ from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, ps
 from .state import FitState
 from .step_size import gd_step_size
 from .stopping import StopRule, StopState
+
+#: one learning rate for every member, or one per member
+LearningRate = float | Sequence[float] | torch.Tensor | None
 
 __all__ = [
     "ADAM_LR",
@@ -75,7 +78,7 @@ def init_state(
     *,
     truth: torch.Tensor | None = None,
     optimizer: str = "adam",
-    lr: float | None = None,
+    lr: LearningRate = None,
     rule: StopRule | None = None,
     device: str | torch.device = "auto",
     max_restarts: int = 8,
@@ -95,7 +98,7 @@ def init_state(
     settled = settle_rule(rule, optimizer, rule_overrides)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
-    if lr is not None and not lr > 0:
+    if lr is not None and not bool(np.all(np.asarray(lr, dtype=np.float64) > 0)):
         raise ValueError(f"lr must be > 0, got {lr}")
     y, truth = check_inputs(generator, operator, y, truth)
     dev = resolve_device(device)
@@ -127,10 +130,12 @@ def init_state(
     )
 
 
-def _initial_lr(gen: Generator, op: Operator, optimizer: str, lr: float | None) -> np.ndarray:
-    """Per-member starting rates (float64 [B]): ``lr``, else Adam's default or GD's 1/L."""
+def _initial_lr(gen: Generator, op: Operator, optimizer: str, lr: LearningRate) -> np.ndarray:
+    """Per-member starting rates (float64 [B]): ``lr`` (one, or one per member), else Adam's
+    default or GD's 1/L."""
     if lr is not None:
-        lr_b = torch.full((gen.batch,), float(lr), dtype=torch.float64)
+        given = torch.as_tensor(lr, dtype=torch.float64).reshape(-1)
+        lr_b = given.expand(gen.batch).clone() if given.numel() == 1 else given
     elif optimizer == "gd":
         lr_b = gd_step_size(gen, op)
     else:
@@ -211,7 +216,7 @@ def fit(
     *,
     truth: torch.Tensor | None = None,
     optimizer: str = "adam",
-    lr: float | None = None,
+    lr: LearningRate = None,
     rule: StopRule | None = None,
     device: str | torch.device = "auto",
     callback: Callback | None = None,

@@ -11,7 +11,7 @@ from torch.func import functional_call, jvp, vjp
 
 from ..generators.base import Generator
 from ..operators.base import Operator
-from ..seeding import generator as seeded
+from ..seeding import rng as seeded
 from ..solvers.norms import operator_norm
 
 

@@ -19,6 +19,7 @@ A non-finite loss, or one above ``blowup`` × the best so far, marks a divergenc
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,8 +102,10 @@ class StopState:
         per_window = r.window // r.check_every
         if len(self.losses) > 2 * per_window:
             hist = np.stack(self.losses[-2 * per_window :])
-            prev = np.nanmin(hist[:per_window], axis=0)
-            cur = np.nanmin(hist[per_window:], axis=0)
+            with warnings.catch_warnings():  # stopped members' windows are all NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                prev = np.nanmin(hist[:per_window], axis=0)
+                cur = np.nanmin(hist[per_window:], axis=0)
             rel = (prev - cur) / np.maximum(prev, 1e-300)
             # |rel|: a window that got worse (Adam oscillating) is not convergence
             self._stop(self.active & (np.abs(rel) < r.tol), iteration, "converged")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..seeding import generator, seed_list
+from ..seeding import rng, seed_list
 
 
 class Generator(nn.Module):
@@ -28,7 +28,7 @@ class Generator(nn.Module):
 
     def member_generators(self) -> list[torch.Generator]:
         """One seeded CPU generator per member, consumed in the same order for every member."""
-        return [generator(s) for s in self.seeds]
+        return [rng(s) for s in self.seeds]
 
     @staticmethod
     def stack_draws(gens: list[torch.Generator], draw) -> torch.Tensor:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..seeding import generator
+from ..seeding import rng
 
 MASK_KINDS = ("random", "equispaced")
 DEFAULT_CENTER = {4.0: 0.08, 8.0: 0.04}
@@ -105,7 +105,7 @@ def cartesian_mask(
     cols = center_columns(width, center_fraction)
     low = int(cols.sum().item())
     target = max(round(width / acceleration), 0)
-    g = generator(seed)
+    g = rng(seed)
     if kind == "random":
         extra = max(target - low, 0)
         outside = torch.nonzero(cols == 0).flatten()

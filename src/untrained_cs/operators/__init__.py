@@ -8,6 +8,7 @@ from .base import Operator
 from .checks import dot_test, linearity_test, norm_ratio, vjp_test
 from .gaussian import GaussianOperator
 from .mask import MaskOperator
+from .matrix import MatrixOperator
 from .registry import OPERATORS, OperatorSpec, check_ratio, make_operator, register
 from .structured import StructuredOperator
 
@@ -15,6 +16,7 @@ __all__ = [
     "OPERATORS",
     "GaussianOperator",
     "MaskOperator",
+    "MatrixOperator",
     "Operator",
     "OperatorSpec",
     "StructuredOperator",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..seeding import generator
+from ..seeding import rng
 from .base import LinearMap
 
 
@@ -41,13 +41,13 @@ def _buffer_device(op: LinearMap) -> torch.device:
 
 def random_input(op: LinearMap, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """A standard-normal batch shaped like the operator's input."""
-    x = torch.randn(_batch(op), *op.in_shape, generator=generator(seed), dtype=dtype)
+    x = torch.randn(_batch(op), *op.in_shape, generator=rng(seed), dtype=dtype)
     return x.to(_buffer_device(op))
 
 
 def random_output(op: LinearMap, seed: int = 1, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """A standard-normal batch shaped like the operator's output (complex when it is)."""
-    g = generator(seed)
+    g = rng(seed)
     shape = (_batch(op), *op.out_shape)
     y = torch.randn(*shape, generator=g, dtype=dtype)
     if getattr(op, "complex_output", False):

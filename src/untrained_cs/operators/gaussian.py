@@ -9,9 +9,10 @@ import torch
 
 from ..seeding import seed_list
 from .base import Operator, Shape
+from .matrix import MatrixOperator
 
 
-class GaussianOperator(Operator):
+class GaussianOperator(MatrixOperator):
     """y = A x with A in R^{m x n} iid N(0, 1/m), drawn from an explicit seed.
 
     Args:
@@ -38,7 +39,7 @@ class GaussianOperator(Operator):
         rows: Sequence[int] | None = None,
     ) -> None:
         seeds = seed_list(seed)
-        super().__init__(in_shape, (int(m),), count=len(seeds))
+        Operator.__init__(self, in_shape, (int(m),), count=len(seeds))
         if m < 1:
             raise ValueError(f"GaussianOperator needs m >= 1 measurements, got {m}")
         if dtype not in (torch.float32, torch.bfloat16, torch.float64):
@@ -57,31 +58,3 @@ class GaussianOperator(Operator):
         self.seeds = seeds
         self.rows = active
         self.register_buffer("matrix", mats.to(dtype))  # [count, m, n]
-
-    def _compute_dtype(self, x: torch.Tensor) -> torch.dtype:
-        return torch.float64 if x.dtype == torch.float64 else torch.float32
-
-    def _matmul(self, x: torch.Tensor, transpose: bool) -> torch.Tensor:
-        a = self.matrix
-        out_dtype = self._compute_dtype(x)
-        if a.dtype == torch.bfloat16:
-            # bf16 operands, float32 accumulation inside the matmul kernel.
-            x = x.to(torch.bfloat16)
-        else:
-            a = a.to(out_dtype)
-            x = x.to(out_dtype)
-        if self.count == 1:
-            mat = a[0]
-            out = x @ mat if transpose else x @ mat.T
-        else:
-            # Row vector times matrix: BLAS then streams A once along its rows; the
-            # column form (A @ x[..., None]) measured slower on CPU, see bench/RESULTS.md.
-            mat = a if transpose else a.transpose(1, 2)
-            out = torch.bmm(x.unsqueeze(1), mat).squeeze(1)
-        return out.to(out_dtype)
-
-    def matvec(self, x: torch.Tensor) -> torch.Tensor:
-        return self._matmul(x.reshape(x.shape[0], -1), transpose=False)
-
-    def rmatvec(self, y: torch.Tensor) -> torch.Tensor:
-        return self._matmul(y, transpose=True).reshape(y.shape[0], *self.in_shape)

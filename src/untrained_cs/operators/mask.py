@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ..seeding import generator, seed_list
+from ..seeding import rng, seed_list
 from .base import Operator, Shape
 
 
@@ -29,7 +29,7 @@ class MaskOperator(Operator):
         super().__init__(in_shape, (m,), count=len(seeds))
         self.fraction = float(fraction)
         self.seeds = seeds
-        kept = [torch.randperm(n, generator=generator(s))[:m].sort().values for s in seeds]
+        kept = [torch.randperm(n, generator=rng(s))[:m].sort().values for s in seeds]
         self.register_buffer("kept", torch.stack(kept))  # [count, m]
 
     def _kept_for(self, batch: int) -> torch.Tensor:

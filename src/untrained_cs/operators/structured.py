@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ..seeding import generator, seed_list
+from ..seeding import rng, seed_list
 from .base import Operator, Shape
 from .transforms import dct, idct
 
@@ -51,7 +51,7 @@ class StructuredOperator(Operator):
         self.seeds = seeds
         signs, rows = [], []
         for s in seeds:
-            g = generator(s)
+            g = rng(s)
             signs.append(torch.randint(0, 2, (n,), generator=g).float() * 2 - 1)
             rows.append(torch.randperm(n, generator=g)[:m].sort().values)
         self.register_buffer("signs", torch.stack(signs))  # [count, n]

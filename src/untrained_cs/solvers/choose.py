@@ -16,7 +16,7 @@ import torch
 
 from ..operators.base import LinearMap, Operator
 from ..operators.checks import random_input
-from ..seeding import generator
+from ..seeding import rng
 from .norms import member_norm
 
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
@@ -128,7 +128,7 @@ def choose_discrepancy(
 def holdout_mask(out_shape: tuple[int, ...], fraction: float, seed: int) -> torch.Tensor:
     """A 0/1 keep mask ``[*out_shape]`` with a seeded random ``fraction`` of entries zero."""
     m = math.prod(out_shape)
-    held = torch.randperm(m, generator=generator(seed))[: max(1, round(fraction * m))]
+    held = torch.randperm(m, generator=rng(seed))[: max(1, round(fraction * m))]
     keep = torch.ones(m)
     keep[held] = 0.0
     return keep.reshape(out_shape)

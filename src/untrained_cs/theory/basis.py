@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from ..seeding import generator
+from ..seeding import rng
 
 
 def trig_basis(
@@ -51,7 +51,7 @@ def smooth_signal(n: int, p: int, seed: int = 0, dtype: torch.dtype = torch.floa
     """A p-smooth signal: iid N(0, 1) coefficients on the first p basis functions, unit norm."""
     if not 1 <= p <= n:
         raise ValueError(f"smooth_signal needs 1 <= p <= n, got p = {p}, n = {n}")
-    coeffs = torch.randn(p, generator=generator(seed), dtype=torch.float64)
+    coeffs = torch.randn(p, generator=rng(seed), dtype=torch.float64)
     x = trig_basis(n, columns=p) @ coeffs
     return (x / x.norm()).to(dtype)
 

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ..seeding import generator
+from ..problems.seeds import derive_seed
+from ..seeding import rng
 from .basis import trig_basis
 
 
@@ -41,7 +42,7 @@ def spectral_generator_matrix(
     w = trig_basis(n) if left is None else left.to(torch.float64)
     if tuple(w.shape) != (n, n):
         raise ValueError(f"left singular vectors must be [{n}, {n}], got {tuple(w.shape)}")
-    gauss = torch.randn(wide, n, generator=generator(seed), dtype=torch.float64)
+    gauss = torch.randn(wide, n, generator=rng(seed), dtype=torch.float64)
     v, _ = torch.linalg.qr(gauss)
     return (w * sigma) @ v.T
 
@@ -65,24 +66,31 @@ def theorem1_bound(x: torch.Tensor, sigma: torch.Tensor, w: torch.Tensor, m: int
 
 def signal_in_span(w: torch.Tensor, p: int, seed: int) -> torch.Tensor:
     """A unit-norm signal with iid N(0, 1) coefficients on the first p columns of ``w``."""
-    coeffs = torch.randn(p, generator=generator(seed), dtype=torch.float64)
+    coeffs = torch.randn(p, generator=rng(seed), dtype=torch.float64)
     x = w[:, :p].to(torch.float64) @ coeffs
     return x / x.norm()
 
 
 def gd_estimate(jmat: torch.Tensor, a: torch.Tensor, y: torch.Tensor, iters: int) -> torch.Tensor:
-    r"""\hat x_T = J c_T after T steps of c_{t+1} = c_t - \eta (AJ)^T (AJ c_t - y) from c_0 = 0.
+    r"""\hat x_T = J c_T after T steps of gradient descent on c from c_0 = 0.
 
-    The step is \eta = 1/\|AJ\|^2 per member (the gradient's Lipschitz constant); ``a`` is
-    ``[B, m, n]``, ``y`` ``[B, m]``; returns ``[B, n]`` (float64).
+    The fit engine's plain GD on the linear generator Jc (:class:`LinearGenerator`) with
+    the constant step \eta_b = 1/\|A_b J\|^2 per member (the gradient's Lipschitz
+    constant); ``a`` is ``[B, m, n]``, ``y`` ``[B, m]``; returns ``[B, n]`` (float64).
     """
-    aj = a.to(torch.float64) @ jmat.to(torch.float64)
-    eta = 1.0 / torch.linalg.matrix_norm(aj, 2).square()
-    yy = y.to(torch.float64).unsqueeze(-1)
-    c = torch.zeros(aj.shape[0], aj.shape[-1], 1, dtype=torch.float64)
-    for _ in range(iters):
-        c = c - eta[:, None, None] * (aj.transpose(-1, -2) @ (aj @ c - yy))
-    return (jmat.to(torch.float64) @ c).squeeze(-1)
+    from ..fit import fit
+    from ..generators.linear import LinearGenerator
+    from ..operators.matrix import MatrixOperator
+
+    a64, j64 = a.to(torch.float64), jmat.to(torch.float64)
+    n, batch = j64.shape[0], a64.shape[0]
+    eta = 1.0 / torch.linalg.matrix_norm(a64 @ j64, 2).square()
+    gen = LinearGenerator(j64, (1, n), batch=batch)
+    result = fit(
+        gen, MatrixOperator(a64, (1, n)), y.to(torch.float64), optimizer="gd", lr=eta,
+        device="cpu", max_iters=iters, tol=1e-300, loss_floor=1e-300, blowup=math.inf,
+    )  # fmt: skip
+    return result.estimate.reshape(batch, n)
 
 
 def theorem1_curve(
@@ -101,7 +109,9 @@ def theorem1_curve(
         gamma: the decay rate.
         ms: measurement counts (each 3 <= m <= n).
         trials: independent (A, x^*) draws per m; medians are reported.
-        seed: base seed (J uses ``seed``, draw t of m uses ``seed + 1 + 1000 m + t``).
+        seed: root seed: J and draw t of m take their seeds from
+            :func:`~untrained_cs.problems.seeds.derive_seed` (purposes generator, operator
+            and signal; index ``1000 m + t``).
         gd_iters: gradient-descent iterations from 0 (0 skips the GD comparison).
 
     Returns:
@@ -112,16 +122,22 @@ def theorem1_curve(
     """
     sigma = geometric_spectrum(n, gamma)
     w = trig_basis(n)
-    jmat = spectral_generator_matrix(sigma, wide, seed)
+    jmat = spectral_generator_matrix(sigma, wide, derive_seed(seed, "generator"))
     rows: dict[str, list] = {k: [] for k in ("m", "error", "bound7", "bound8", "ratio", "gd_gap")}
     for m in ms:
         if not 3 <= m <= n:
             raise ValueError(f"each m must satisfy 3 <= m <= n = {n}, got {m}")
-        seeds = [seed + 1 + 1000 * m + t for t in range(trials)]
+        draws = [1000 * m + t for t in range(trials)]
         a = torch.stack(
-            [torch.randn(m, n, generator=generator(s), dtype=torch.float64) for s in seeds]
-        ) / math.sqrt(m)
-        x = torch.stack([signal_in_span(w, max(1, m // 3), s) for s in seeds])
+            [
+                torch.randn(m, n, generator=rng(derive_seed(seed, "operator", d)),
+                            dtype=torch.float64)
+                for d in draws
+            ]
+        ) / math.sqrt(m)  # fmt: skip
+        x = torch.stack(
+            [signal_in_span(w, max(1, m // 3), derive_seed(seed, "signal", d)) for d in draws]
+        )
         y = (a @ x.unsqueeze(-1)).squeeze(-1)
         xhat = min_norm_estimate(a, jmat, y)
         err = (xhat - x).square().sum(-1).numpy()

@@ -12,13 +12,13 @@ functions. :func:`theorem2_curve` measures the left side for p-smooth x^* over m
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from ..generators.kernels import circulant_norm, make_kernel
+from ..problems.seeds import derive_seed
 from .basis import smooth_signal
 from .linear_theorem import theorem1_bound
 from .weights import sorted_weights
@@ -51,17 +51,15 @@ def fit_two_layer(
     gen = TwoLayerGenerator(
         out_shape=(1, n), channels=channels, kernel=kernel, seed=list(seeds), theorem3_xi=xi
     )
-    op = GaussianOperator((1, n), m, seed=[s + 7919 for s in seeds])
+    op = GaussianOperator((1, n), m, seed=[derive_seed(s, "operator") for s in seeds])
     truth = x.to(torch.float32).reshape(1, 1, n)
     y = op(truth.expand(len(seeds), 1, n))
     check = min(100, max_iters)
-    with warnings.catch_warnings():  # windows of stopped members are all-NaN by design
-        warnings.filterwarnings("ignore", message="All-NaN slice", category=RuntimeWarning)
-        result = fit(
-            gen, op, y, optimizer="gd", lr=theorem3_step(m, n, gen.u_norm), device="cpu",
-            max_iters=max_iters, tol=1e-6, loss_floor=1e-10, check_every=check,
-            window=check * max(1, 1000 // check),
-        )  # fmt: skip
+    result = fit(
+        gen, op, y, optimizer="gd", lr=theorem3_step(m, n, gen.u_norm), device="cpu",
+        max_iters=max_iters, tol=1e-6, loss_floor=1e-10, check_every=check,
+        window=check * max(1, 1000 // check),
+    )  # fmt: skip
     err = (result.estimate.reshape(len(seeds), n).double() - x.double()).square().sum(-1)
     return err.numpy(), list(result.stop_reason)
 
@@ -94,12 +92,12 @@ def theorem2_curve(
     """
     u = make_kernel(kernel, n, width)
     sigma, w = sorted_weights(u)
-    x = smooth_signal(n, p, seed)
+    x = smooth_signal(n, p, derive_seed(seed, "signal"))
     rows: dict[str, list] = {k: [] for k in ("m", "error", "bound13", "ratio", "stop_reasons")}
     for m in ms:
         if not 1 <= m <= n:
             raise ValueError(f"each m must satisfy 1 <= m <= n = {n}, got {m}")
-        seeds = [seed + 1 + 1000 * m + t for t in range(trials)]
+        seeds = [derive_seed(seed, "generator", 1000 * m + t) for t in range(trials)]
         err, reasons = fit_two_layer(x, m, channels, (kernel, width), xi, seeds, max_iters)
         bound = theorem1_bound(x, sigma, w, m) + xi**2 * float(x.square().sum())
         rows["m"].append(int(m))
