@@ -8,7 +8,6 @@ from typing import Any
 
 from ..defaults import fit_defaults
 from ..generators import GENERATORS
-from ..methods import GeneratorFit
 from ..mri.masks import MASK_KINDS
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec
 from ..resources import check_memory, generator_bytes
@@ -20,7 +19,7 @@ from .common import (
     number,
     positive,
 )
-from .solve import solve
+from .solve import method_spec, solve
 
 DEFAULTS = fit_defaults("mri", "deep-decoder")
 BASELINES = "zero_filled,l1_wavelet,tv"
@@ -76,19 +75,6 @@ def problem_spec(args: argparse.Namespace) -> ProblemSpec:
         MRISignal(kspace, args.slice, args.size, args.coils, args.snr),
         MRIMeasurement(args.acceleration, args.center_fraction, args.mask, args.model),
         args.seed,
-    )
-
-
-def method_spec(args: argparse.Namespace) -> GeneratorFit:
-    return GeneratorFit(
-        args.generator,
-        args.channels,
-        args.layers,
-        args.optimizer,
-        args.lr,
-        args.max_iters,
-        args.tol,
-        args.loss_floor,
     )
 
 

@@ -8,11 +8,10 @@ from typing import Any
 from ..defaults import fit_defaults
 from ..fit import resolve_device
 from ..generators import GENERATORS
-from ..methods import GeneratorFit
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
 from .common import add_baseline_arguments, add_fit_arguments, baseline_names, number, positive
-from .solve import solve
+from .solve import method_spec, solve
 
 OPERATOR_CHOICES = ("gaussian", "structured", "mask")
 DEFAULTS = fit_defaults("image", "deep-decoder")
@@ -56,19 +55,6 @@ def problem_spec(args: argparse.Namespace) -> ProblemSpec:
         ImageSignal(args.image, args.size),
         CSMeasurement(args.operator, args.ratio, noise_std=args.noise_std),
         args.seed,
-    )
-
-
-def method_spec(args: argparse.Namespace) -> GeneratorFit:
-    return GeneratorFit(
-        args.generator,
-        args.channels,
-        args.layers,
-        args.optimizer,
-        args.lr,
-        args.max_iters,
-        args.tol,
-        args.loss_floor,
     )
 
 

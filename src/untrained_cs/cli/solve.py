@@ -26,6 +26,20 @@ from .common import Interrupted, Progress, keeping, report, staged_run
 Summary = Callable[[dict[str, Any]], str]
 
 
+def method_spec(args: argparse.Namespace) -> GeneratorFit:
+    """The generator fit the shared fit options describe (unset ones: library defaults)."""
+    return GeneratorFit(
+        args.generator,
+        args.channels,
+        args.layers,
+        args.optimizer,
+        args.lr,
+        args.max_iters,
+        args.tol,
+        args.loss_floor,
+    )
+
+
 def solve(
     args: argparse.Namespace,
     command: str,

@@ -104,36 +104,11 @@ class DeepDecoder(Generator):
         input_scale: float = 0.1,
     ) -> None:
         super().__init__(out_shape, seed)
-        if len(self.out_shape) not in (2, 3):
-            raise ValueError(f"DeepDecoder out_shape must be (C, N) or (C, H, W), got {out_shape}")
-        if layers < 1:
-            raise ValueError(f"DeepDecoder needs at least 1 layer, got {layers}")
-        if upsample not in UPSAMPLE_MODES:
-            raise ValueError(f"DeepDecoder upsample must be one of {UPSAMPLE_MODES}")
-        if head not in ("conv", "fixed"):
-            raise ValueError("DeepDecoder head must be 'conv' or 'fixed'")
-        ks = [int(channels)] * layers if isinstance(channels, int) else [int(c) for c in channels]
-        if len(ks) != layers or min(ks) < 1:
-            raise ValueError(f"DeepDecoder channels must be {layers} positive counts, got {ks}")
-        spatial = self.out_shape[1:]
+        ks = _check_settings(self.out_shape, channels, layers, upsample, head)
         self.layers, self.channels, self.upsample_mode, self.head = layers, ks, upsample, head
         self.sigmoid = sigmoid and head == "conv"
-        if upsample == "fixed":
-            self.sizes = [tuple(spatial)] * layers
-            u = make_kernel(kernel[0], spatial, kernel[1]) if isinstance(kernel, tuple) else kernel
-            if u is None or tuple(u.shape) != tuple(spatial):
-                raise ValueError(f"DeepDecoder 'fixed' needs a kernel of shape {tuple(spatial)}")
-            self.register_buffer(
-                "kernel_fft", kernel_spectrum(u.to(torch.float64)).to(torch.complex64)
-            )
-        else:
-            self.sizes = size_schedule(spatial, layers, input_size)
-            for i in range(layers - 1):
-                pairs = zip(self.sizes[i], self.sizes[i + 1], strict=True)
-                for axis, (n_in, n_out) in enumerate(pairs):
-                    m_t = interpolation_matrix(n_in, n_out, upsample).T.contiguous()
-                    self.register_buffer(f"resize{i}_{axis}", m_t, persistent=False)
-        gens = self.member_generators()
+        self._build_resampling(kernel, input_size)
+        gens = self.member_generators()  # draws: input, layer weights, head (this order)
         self.register_buffer(
             "input",
             self.stack_draws(
@@ -141,19 +116,12 @@ class DeepDecoder(Generator):
             ),
         )
         outs = [ks[min(i + 1, layers - 1)] for i in range(layers)]
-        self.weights = nn.ParameterList()
-        for k_in, k_out in zip(ks, outs, strict=True):
-            b = uniform_bound(k_in)
-            self.weights.append(
-                nn.Parameter(
-                    self.stack_draws(
-                        gens,
-                        lambda g, k_in=k_in, k_out=k_out, b=b: (
-                            (torch.rand(k_out, k_in, generator=g) * 2 - 1) * b
-                        ),
-                    )
-                )
-            )
+        self.weights = nn.ParameterList(
+            [
+                nn.Parameter(_uniform_draws(self, gens, k_out, k_in))
+                for k_in, k_out in zip(ks, outs, strict=True)
+            ]
+        )
         normed = outs if head == "conv" else outs[:-1]
         self.normed_layers = len(normed)
         self.norm_weights = nn.ParameterList(
@@ -164,16 +132,32 @@ class DeepDecoder(Generator):
         )
         k_last = outs[-1]
         if head == "conv":
-            b = uniform_bound(k_last)
-            self.head_weight = nn.Parameter(
-                self.stack_draws(
-                    gens, lambda g: (torch.rand(self.out_shape[0], k_last, generator=g) * 2 - 1) * b
-                )
-            )
+            self.head_weight = nn.Parameter(_uniform_draws(self, gens, self.out_shape[0], k_last))
         else:
             v = torch.ones(k_last)
             v[k_last // 2 :] = -1.0
             self.register_buffer("v", v / math.sqrt(k_last))
+
+    def _build_resampling(
+        self, kernel: torch.Tensor | tuple[str, float] | None, input_size: Sequence[int] | None
+    ) -> None:
+        """The fixed upsampling between layers: interpolation matrices or a circular kernel."""
+        spatial, layers = self.out_shape[1:], self.layers
+        if self.upsample_mode == "fixed":
+            self.sizes = [tuple(spatial)] * layers
+            u = make_kernel(kernel[0], spatial, kernel[1]) if isinstance(kernel, tuple) else kernel
+            if u is None or tuple(u.shape) != tuple(spatial):
+                raise ValueError(f"DeepDecoder 'fixed' needs a kernel of shape {tuple(spatial)}")
+            self.register_buffer(
+                "kernel_fft", kernel_spectrum(u.to(torch.float64)).to(torch.complex64)
+            )
+            return
+        self.sizes = size_schedule(spatial, layers, input_size)
+        for i in range(layers - 1):
+            pairs = zip(self.sizes[i], self.sizes[i + 1], strict=True)
+            for axis, (n_in, n_out) in enumerate(pairs):
+                m_t = interpolation_matrix(n_in, n_out, self.upsample_mode).T.contiguous()
+                self.register_buffer(f"resize{i}_{axis}", m_t, persistent=False)
 
     def _resample(self, x: torch.Tensor, i: int) -> torch.Tensor:
         if self.upsample_mode == "fixed":
@@ -200,3 +184,31 @@ class DeepDecoder(Generator):
             return combine_channels(x, self.v)
         x = mix_channels(x, self.head_weight)
         return torch.sigmoid(x) if self.sigmoid else x
+
+
+def _check_settings(
+    out_shape: tuple[int, ...],
+    channels: int | Sequence[int],
+    layers: int,
+    upsample: str,
+    head: str,
+) -> list[int]:
+    """Validate the deep decoder's settings; return the channel count of every layer."""
+    if len(out_shape) not in (2, 3):
+        raise ValueError(f"DeepDecoder out_shape must be (C, N) or (C, H, W), got {out_shape}")
+    if layers < 1:
+        raise ValueError(f"DeepDecoder needs at least 1 layer, got {layers}")
+    if upsample not in UPSAMPLE_MODES:
+        raise ValueError(f"DeepDecoder upsample must be one of {UPSAMPLE_MODES}")
+    if head not in ("conv", "fixed"):
+        raise ValueError("DeepDecoder head must be 'conv' or 'fixed'")
+    ks = [int(channels)] * layers if isinstance(channels, int) else [int(c) for c in channels]
+    if len(ks) != layers or min(ks) < 1:
+        raise ValueError(f"DeepDecoder channels must be {layers} positive counts, got {ks}")
+    return ks
+
+
+def _uniform_draws(gen: Generator, gens: list[torch.Generator], k_out: int, k_in: int):
+    """A 1x1 convolution's weights per member, uniform in ±1/√k_in (PyTorch's default)."""
+    b = uniform_bound(k_in)
+    return gen.stack_draws(gens, lambda g: (torch.rand(k_out, k_in, generator=g) * 2 - 1) * b)
