@@ -59,3 +59,22 @@ def test_acceleration_one_samples_everything():
 def test_bad_masks_are_rejected(kwargs, match):
     with pytest.raises(ValueError, match=match):
         cartesian_mask(32, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "width, fraction, expected",
+    [
+        # fastMRI's MaskFunc: num_low = round(W * f); pad = (W - num_low + 1) // 2;
+        # columns pad .. pad + num_low - 1 are fully sampled (written out by hand here).
+        (368, 0.08, range(170, 199)),  # num_low 29, pad 170
+        (320, 0.04, range(154, 167)),  # num_low 13, pad 154
+        (256, 0.08, range(118, 138)),  # num_low 20, pad 118
+        (15, 0.2, range(6, 9)),  # num_low 3, pad 6
+    ],
+)
+def test_centre_columns_follow_fastmri_exactly(width, fraction, expected):
+
+    cols = center_columns(width, fraction)
+    assert torch.nonzero(cols).flatten().tolist() == list(expected)
+    mask = cartesian_mask(width, 4.0, fraction, "random", seed=3)
+    assert all(mask.columns[i] == 1 for i in expected)
