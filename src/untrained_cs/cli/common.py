@@ -110,8 +110,8 @@ def add_threads_argument(p: Any) -> None:
         "--threads",
         type=integer(1),
         default=None,
-        help="torch CPU threads (default: the cores this process may use; give each of "
-        "several jobs run at once a share of the cores)",
+        help="torch CPU threads (default: the cores this process may use, shared among "
+        "this tool's commands running at once; give other heavy jobs a share too)",
     )
 
 

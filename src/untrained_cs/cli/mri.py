@@ -51,7 +51,12 @@ def add_parser(sub: Any) -> None:
         help="fully sampled centre fraction (default 0.08 at 4x, 0.04 at 8x)",
     )
     p.add_argument("--mask", choices=MASK_KINDS, default=meas.mask)
-    p.add_argument("--coils", type=positive(int), default=sig.coils, help="simulated coils")
+    p.add_argument(
+        "--coils",
+        type=positive(int),
+        default=sig.coils,
+        help="simulated coils (default %(default)s)",
+    )
     p.add_argument("--snr", type=number(), default=None, help="k-space SNR in dB (default none)")
     p.add_argument("--size", type=positive(int), default=None, help="resample the default slice")
     p.add_argument(

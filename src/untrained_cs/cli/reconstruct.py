@@ -26,8 +26,17 @@ def add_parser(sub: Any) -> None:
         "m = n/4 Gaussian measurements, 5-layer deep decoder with 64 channels.",
     )
     sig, meas = ImageSignal(), CSMeasurement()
-    p.add_argument("--image", default=sig.image, help="bundled image name or file path")
-    p.add_argument("--size", type=positive(int), default=sig.size, help="image side N (N x N)")
+    p.add_argument(
+        "--image",
+        default=sig.image,
+        help="bundled image name (see `untrained-cs images`) or file path (default %(default)s)",
+    )
+    p.add_argument(
+        "--size",
+        type=positive(int),
+        default=sig.size,
+        help="image side N (N x N, default %(default)s)",
+    )
     p.add_argument("--operator", choices=OPERATOR_CHOICES, default=meas.operator)
     p.add_argument(
         "--ratio",
@@ -36,14 +45,23 @@ def add_parser(sub: Any) -> None:
         help="m/n in (0, 1] (default %(default)s)",
     )
     p.add_argument(
-        "--noise-std", type=number(0.0), default=meas.noise_std, help="measurement noise std"
+        "--noise-std",
+        type=number(0.0),
+        default=meas.noise_std,
+        help="measurement noise std (default %(default)s)",
     )
     p.add_argument("--generator", choices=GENERATORS[:2], default="deep-decoder")
     p.add_argument(
-        "--channels", type=positive(int), default=DEFAULTS["channels"], help="deep decoder k"
+        "--channels",
+        type=positive(int),
+        default=DEFAULTS["channels"],
+        help="deep decoder k (default %(default)s)",
     )
     p.add_argument(
-        "--layers", type=positive(int), default=DEFAULTS["layers"], help="deep decoder d"
+        "--layers",
+        type=positive(int),
+        default=DEFAULTS["layers"],
+        help="deep decoder d (default %(default)s)",
     )
     add_fit_arguments(p, "image")
     add_baseline_arguments(p, default="none")

@@ -3,6 +3,7 @@
 from .engine import continue_fit, finish, fit, init_state, resolve_device
 from .loop import run_until
 from .result import FitDivergedError, FitInterrupted, FitResult
+from .selection import STOP_RULES, NoisyStop
 from .state import FitState
 from .step_size import gd_step_size, jacobian_norm
 from .stopping import StopRule, StopState
@@ -12,6 +13,8 @@ __all__ = [
     "FitInterrupted",
     "FitResult",
     "FitState",
+    "NoisyStop",
+    "STOP_RULES",
     "StopRule",
     "StopState",
     "continue_fit",

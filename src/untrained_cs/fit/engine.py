@@ -23,6 +23,7 @@ from .inputs import check_inputs, on_device, resolve_device, squared_norms
 from .loop import EARLY_LOGS, FINISHED, Callback, run_until
 from .optim import OPTIMIZERS
 from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, psnr_from_mse
+from .selection import Holdout, NoisyStop, discrepancy_floor, holdout_entries
 from .state import FitState
 from .step_size import gd_step_size
 from .stopping import StopRule, StopState
@@ -83,6 +84,7 @@ def init_state(
     device: str | torch.device = "auto",
     max_restarts: int = 8,
     error: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    stop: NoisyStop | None = None,
     **rule_overrides: Any,
 ) -> FitState:
     """Build the state of a fit at iteration 0 (arguments as for :func:`fit`).
@@ -109,13 +111,22 @@ def init_state(
     params = [p for p in gen.parameters() if p.requires_grad]
     opt = OPTIMIZERS[optimizer](params, torch.as_tensor(lr_np, device=dev))
     floor = settled.loss_floor * 0.5 * squared_norms(y).detach().cpu().double().numpy()
+    stop = stop or NoisyStop()
+    floor_reason, holdout = "loss_floor", None
+    if stop.rule == "discrepancy":
+        floor = discrepancy_floor(op, y, float(stop.noise_std or 0.0), stop.safety)
+        floor_reason = "discrepancy"
+    elif stop.rule == "holdout":
+        held = holdout_entries(op, y, stop.fraction, stop.seed, stop.candidates).to(dev)
+        holdout = Holdout(held, stop.patience)
+        holdout.start(gen.batch)
     return FitState(
         generator=gen,
         operator=op,
         y=y,
         truth=truth,
         opt=opt,
-        stop=StopState(settled, floor=floor, lr0=lr_np.copy()),
+        stop=StopState(settled, floor=floor, lr0=lr_np.copy(), floor_reason=floor_reason),
         lr_np=lr_np,
         restarts=np.zeros(gen.batch, dtype=np.int64),
         snapshot=opt.snapshot(),
@@ -127,6 +138,7 @@ def init_state(
         max_restarts=max_restarts,
         device=dev,
         error=error,
+        holdout=holdout,
     )
 
 
@@ -154,8 +166,12 @@ def finish(state: FitState) -> FitResult:
     Raises:
         FitDivergedError: when the estimate is not finite.
     """
+    held = state.holdout
     with torch.no_grad():
-        estimate = state.generator().detach().cpu()
+        if held is not None and held.output is not None:
+            estimate = held.output.detach().cpu()  # the iterate of lowest held-out residual
+        else:
+            estimate = state.generator().detach().cpu()
     if not bool(torch.isfinite(estimate).all()):
         raise FitDivergedError("the fit produced a non-finite estimate")
     history = {k: np.asarray(v) for k, v in state.log.items() if v}
@@ -166,7 +182,7 @@ def finish(state: FitState) -> FitResult:
     return FitResult(
         estimate=estimate,
         history=history,
-        converged=[r in ("converged", "loss_floor") for r in stop.reason],
+        converged=[r in ("converged", "loss_floor", "discrepancy") for r in stop.reason],
         stop_reason=list(stop.reason),
         stop_iteration=[int(i) for i in stop.stop_iteration],
         best_iteration=best[0] if best else None,
@@ -179,6 +195,8 @@ def finish(state: FitState) -> FitResult:
             "rule": dict(vars(state.rule)),
         },
         generator=state.generator,
+        selected_iteration=None if held is None else [int(i) for i in held.iteration],
+        stop_rule="holdout" if held is not None else stop.floor_reason,
     )
 
 
@@ -222,6 +240,7 @@ def fit(
     callback: Callback | None = None,
     max_restarts: int = 8,
     error: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    stop: NoisyStop | None = None,
     **rule_overrides: Any,
 ) -> FitResult:
     """Fit the generator to the measurements ``y`` of ``operator`` until convergence.
@@ -246,6 +265,8 @@ def fit(
         max_restarts: divergences undone (step halved each time) before giving up.
         error: optional scorer, generator output → per-member MSE (normalised by the data
             range²) in the truth's own space (e.g. an MRI magnitude): logged as ``mse``.
+        stop: for noisy data, a rule that needs no truth (:class:`NoisyStop`: hold-out
+            selection or the discrepancy principle); default: the convergence rule only.
 
     Returns:
         A :class:`FitResult`; ``result.generator`` is the fitted copy of the generator.
@@ -265,6 +286,7 @@ def fit(
         device=device,
         max_restarts=max_restarts,
         error=error,
+        stop=stop,
         **rule_overrides,
     )
     run_until(state, callback=callback)

@@ -88,7 +88,9 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
     """Run one iteration (or undo a divergence); return whether a check ran."""
     rule = state.rule
     out = state.generator()
-    loss_b = 0.5 * squared_norms(state.operator.matvec(out) - state.y)
+    residual = state.operator.matvec(out) - state.y
+    held = state.holdout
+    loss_b = 0.5 * squared_norms(residual if held is None else residual * held.keep)
     it = state.iteration
     checked = it % rule.check_every == 0 or it >= rule.max_iters
     if checked:
@@ -96,6 +98,8 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
         if _undo_divergence(state, loss_np):
             return True
         _record(state, loss_np, out)
+        if held is not None:
+            _observe_holdout(state, residual, out)
         state.lr_np = state.stop.update(it, loss_np, state.lr_np)
         _set_lr(state)
         state.snapshot = state.opt.snapshot()
@@ -113,6 +117,15 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
     state.opt.step(list(grads))
     state.iteration += 1
     return checked
+
+
+def _observe_holdout(state: FitState, residual: torch.Tensor, out: torch.Tensor) -> None:
+    """Score the held-out entries; keep the best iterate; stop members past patience."""
+    held = state.holdout
+    assert held is not None
+    held_loss = _host(0.5 * squared_norms(residual.detach() * held.held))
+    stop = held.observe(state.iteration, held_loss, out, state.stop.active)
+    state.stop._stop(stop, state.iteration, "holdout")
 
 
 def _host(loss_b: torch.Tensor) -> np.ndarray:

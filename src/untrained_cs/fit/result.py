@@ -52,6 +52,10 @@ class FitResult:
     device: str
     config: dict[str, Any] = field(default_factory=dict)
     generator: torch.nn.Module | None = field(default=None, repr=False, compare=False)
+    #: with the hold-out rule: the iteration of the returned iterate, per member
+    selected_iteration: list[int] | None = None
+    #: the rule that chose the estimate: "loss_floor" (convergence), "discrepancy", "holdout"
+    stop_rule: str = "loss_floor"
 
     @property
     def batch(self) -> int:
@@ -75,6 +79,9 @@ class FitResult:
         if "mse" in h:
             out["mse"] = float(h["mse"][-1, member])
             out["psnr"] = float(h["psnr"][-1, member])
+        out["stop_rule"] = "converge" if self.stop_rule == "loss_floor" else self.stop_rule
+        if self.selected_iteration is not None:
+            out["selected_iteration"] = int(self.selected_iteration[member])
         if self.best_iteration is not None and self.best_psnr is not None:
             out["best_iteration"] = int(self.best_iteration[member])
             out["best_psnr"] = float(self.best_psnr[member])

@@ -27,6 +27,7 @@ from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device
 from .optim import OPTIMIZERS, MemberwiseOptimizer
+from .selection import Holdout
 from .stopping import StopRule, StopState
 
 FORMAT = 1
@@ -68,6 +69,8 @@ class FitState:
     #: optional scorer: generator output → per-member MSE in the space the truth lives in
     #: (normalised by the data range²); logged as ``mse`` in place of the plain comparison
     error: Callable[[torch.Tensor], torch.Tensor] | None = None
+    #: the hold-out rule's entries and best iterate (None: every entry is fitted)
+    holdout: Holdout | None = None
 
     @property
     def rule(self) -> StopRule:
@@ -111,6 +114,7 @@ class FitState:
             "iteration": int(self.iteration),
             "seconds": float(self.seconds),
             "rng_state": self.rng_state.clone(),
+            "holdout": None if self.holdout is None else _holdout_payload(self.holdout),
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -180,6 +184,8 @@ class FitState:
         op = on_device(operator, dev)
         state = cls._assemble(payload, generator, op, y.to(dev), truth, dev)
         state.error = error
+        if payload.get("holdout") is not None:
+            state.holdout = _holdout_from_payload(payload["holdout"], dev)
         return state
 
     @classmethod
@@ -270,6 +276,26 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _holdout_payload(h: Holdout) -> dict[str, Any]:
+    return {
+        "held": _cpu(h.held),
+        "patience": int(h.patience),
+        "best": torch.from_numpy(h.best.astype(np.float64)),
+        "iteration": torch.from_numpy(h.iteration.astype(np.int64)),
+        "since": torch.from_numpy(h.since.astype(np.int64)),
+        "output": None if h.output is None else _cpu(h.output),
+    }
+
+
+def _holdout_from_payload(saved: dict[str, Any], dev: torch.device) -> Holdout:
+    h = Holdout(saved["held"].to(dev), int(saved["patience"]))
+    h.best = saved["best"].numpy().copy()
+    h.iteration = saved["iteration"].numpy().copy()
+    h.since = saved["since"].numpy().copy()
+    h.output = None if saved["output"] is None else saved["output"].to(dev)
+    return h
+
+
 def _stop_payload(stop: StopState) -> dict[str, Any]:
     b = len(stop.floor)
     losses = np.stack(stop.losses) if stop.losses else np.zeros((0, b))
@@ -282,11 +308,17 @@ def _stop_payload(stop: StopState) -> dict[str, Any]:
         "active": torch.from_numpy(stop.active.copy()),
         "reason": list(stop.reason),
         "stop_iteration": torch.from_numpy(stop.stop_iteration.astype(np.int64)),
+        "floor_reason": stop.floor_reason,
     }
 
 
 def _stop_from_payload(saved: dict[str, Any], rule: StopRule) -> StopState:
-    stop = StopState(rule, floor=saved["floor"].numpy().copy(), lr0=saved["lr0"].numpy().copy())
+    stop = StopState(
+        rule,
+        floor=saved["floor"].numpy().copy(),
+        lr0=saved["lr0"].numpy().copy(),
+        floor_reason=str(saved.get("floor_reason", "loss_floor")),
+    )
     stop.best = saved["best"].numpy().copy()
     stop.bad_checks = saved["bad_checks"].numpy().copy()
     stop.losses = [row.copy() for row in saved["losses"].numpy()]

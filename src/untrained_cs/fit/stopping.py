@@ -61,6 +61,7 @@ class StopState:
     rule: StopRule
     floor: np.ndarray  # [B] absolute loss floors
     lr0: np.ndarray  # [B] initial learning rates
+    floor_reason: str = "loss_floor"  # "discrepancy" when the floor is the noise level
     best: np.ndarray = field(init=False)
     bad_checks: np.ndarray = field(init=False)
     losses: list[np.ndarray] = field(default_factory=list)
@@ -98,7 +99,7 @@ class StopState:
             cut = self.active & (self.bad_checks >= r.patience) & (lr > self.lr0 * r.min_lr_ratio)
             lr = np.where(cut, lr * r.factor, lr)
             self.bad_checks = np.where(cut, 0, self.bad_checks)
-        self._stop(self.active & (loss <= self.floor), iteration, "loss_floor")
+        self._stop(self.active & (loss <= self.floor), iteration, self.floor_reason)
         per_window = r.window // r.check_every
         if len(self.losses) > 2 * per_window:
             hist = np.stack(self.losses[-2 * per_window :])

@@ -7,6 +7,7 @@ total variance, E|n|² = σ² (σ/√2 per real component). Drawn from an explic
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
@@ -44,3 +45,49 @@ def std_for_snr(signal: torch.Tensor, snr_db: float) -> float:
         raise ValueError(f"snr must be a finite number of dB, got {snr_db}")
     power = float(signal.abs().square().mean())
     return math.sqrt(power / 10.0 ** (snr_db / 10.0))
+
+
+def measured_entries(op: Any, seed: int = 7) -> torch.Tensor:
+    """Bool ``[count, *out_shape]``: the measurement entries A can make nonzero.
+
+    Probed with a random input, so structurally zero entries (unsampled k-space, the
+    zero-padded rows of a batched Gaussian) are False.
+    """
+    shape = (max(1, int(getattr(op, "count", 1))), *op.in_shape)
+    device = torch.device("cpu")
+    if isinstance(op, torch.nn.Module):
+        device = next((b.device for b in op.buffers()), device)
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    with torch.no_grad():
+        return op(x.to(device)) != 0
+
+
+def real_dof(measured: torch.Tensor, complex_: bool) -> torch.Tensor:
+    """Real degrees of freedom per member of a bool entry mask (a complex entry counts 2)."""
+    return measured.reshape(measured.shape[0], -1).sum(1).double() * (2.0 if complex_ else 1.0)
+
+
+def variance_per_dof(std: float, complex_: bool) -> float:
+    """The noise variance per real degree of freedom (σ² real; σ²/2 per complex part)."""
+    return std**2 / (2.0 if complex_ else 1.0)
+
+
+def holdout_split(candidates: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:
+    """Bool mask like ``candidates``: a seeded random ``fraction`` of its True entries.
+
+    Each member (leading dimension) draws its own entries; at least one is held out.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"hold-out fraction must lie in (0, 1), got {fraction}")
+    g = torch.Generator().manual_seed(int(seed))
+    held = torch.zeros_like(candidates, dtype=torch.bool)
+    for b in range(candidates.shape[0]):
+        idx = torch.nonzero(candidates[b].reshape(-1).cpu()).flatten()
+        if idx.numel() < 2:
+            raise ValueError("too few measurements to hold any out")
+        pick = idx[
+            torch.randperm(idx.numel(), generator=g)[: max(1, round(fraction * idx.numel()))]
+        ]
+        flat = held[b].reshape(-1)
+        flat[pick.to(flat.device)] = True
+    return held

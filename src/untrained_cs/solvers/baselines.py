@@ -33,7 +33,7 @@ from .tv import tv_pdhg
 BASELINES = ("min_norm", "l1_wavelet", "tv")
 #: weights relative to max|A^T y| tried by the weighted methods.
 GRIDS: dict[str, tuple[float, ...]] = {
-    "l1_wavelet": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
+    "l1_wavelet": (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
     "tv": (1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
 }
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ..operators.base import LinearMap, Operator
-from ..operators.checks import random_input
-from ..seeding import rng
+from ..operators.noise import holdout_split, measured_entries, real_dof, variance_per_dof
 from .norms import member_norm
 
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
@@ -67,15 +66,11 @@ def residual(op: LinearMap, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def measurement_dof(op: LinearMap, batch: int) -> int:
-    """Real degrees of freedom of a batch of measurements: entries A can make nonzero.
-
-    Probed with a random input, so structurally zero entries (unsampled k-space) do not
-    count; a complex entry counts twice.
-    """
-    probe = op(random_input(op, seed=7, dtype=torch.float64))
-    per_draw = (probe != 0).reshape(probe.shape[0], -1).sum(1).double()
-    per_member = float(per_draw.mean()) * (2 if probe.is_complex() else 1)
-    return int(round(per_member * batch))
+    """Real degrees of freedom of a batch of measurements: entries A can make nonzero
+    (structurally zero ones, like unsampled k-space, do not count; complex count twice)."""
+    measured = measured_entries(op)
+    per_draw = real_dof(measured, bool(getattr(op, "complex_output", False)))
+    return int(round(float(per_draw.mean()) * batch))
 
 
 def choose_oracle(
@@ -114,7 +109,7 @@ def choose_discrepancy(
     Returns:
         the :class:`Choice`; the smallest weight when none is within the bound.
     """
-    per_dof = noise_std**2 / (2.0 if y.is_complex() else 1.0)
+    per_dof = variance_per_dof(noise_std, y.is_complex())
     target = 0.5 * measurement_dof(op, y.shape[0]) * per_dof * safety
     x = None
     for lam in sorted(grid, reverse=True):
@@ -125,13 +120,11 @@ def choose_discrepancy(
     return Choice(min(grid), x)
 
 
-def holdout_mask(out_shape: tuple[int, ...], fraction: float, seed: int) -> torch.Tensor:
-    """A 0/1 keep mask ``[*out_shape]`` with a seeded random ``fraction`` of entries zero."""
-    m = math.prod(out_shape)
-    held = torch.randperm(m, generator=rng(seed))[: max(1, round(fraction * m))]
-    keep = torch.ones(m)
-    keep[held] = 0.0
-    return keep.reshape(out_shape)
+def holdout_mask(op: LinearMap, fraction: float, seed: int) -> torch.Tensor:
+    """A 0/1 keep mask ``[*out_shape]`` with a seeded ``fraction`` of the measured entries
+    (those A can make nonzero) held out as zero."""
+    measured = measured_entries(op)[:1]
+    return (~holdout_split(measured, fraction, seed)[0]).to(torch.float32)
 
 
 def choose_holdout(
@@ -151,7 +144,7 @@ def choose_holdout(
     Returns:
         the :class:`Choice`, its estimate solved again on all measurements.
     """
-    keep = holdout_mask(tuple(op.out_shape), fraction, seed).to(y.device)
+    keep = holdout_mask(op, fraction, seed).to(y.device)
     train = RowSubset(op, keep)
     held = RowSubset(op, 1.0 - keep)
     scores = []

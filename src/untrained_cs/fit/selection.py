@@ -1,0 +1,124 @@
+"""Stopping a fit on noisy data without the truth: a hold-out set, or the discrepancy principle.
+
+* **hold-out**: a random share of the measurement entries is kept out of the fit (the loss
+  and its gradient see only the rest). At every check the residual on the held-out entries
+  is computed; the iterate where it is lowest is the one returned, and a member stops when
+  it has not improved for ``patience`` checks (reason ``"holdout"``).
+* **discrepancy**: with the noise level σ known, a member stops once
+  ½||A G(θ) − y||² ≤ ``safety`` × ½ m σ² (m the real degrees of freedom of y, σ² per real
+  degree of freedom), i.e. once it fits y as well as the noise allows (reason
+  ``"discrepancy"``): fitting further fits the noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..operators.noise import measured_entries, real_dof, variance_per_dof
+
+#: checks without a new best held-out residual before a member stops
+HOLDOUT_PATIENCE = 20
+#: the discrepancy principle's slack over the expected noise energy
+DISCREPANCY_SAFETY = 1.0
+STOP_RULES = ("converge", "holdout", "discrepancy")
+
+
+@dataclass
+class Holdout:
+    """The held-out entries of y and the best iterate found on them, per member.
+
+    Attributes:
+        held: bool ``[B or 1, *out_shape]``, True where an entry is kept out of the fit.
+        patience: checks without improvement before a member stops.
+        best: lowest held-out residual so far ``[B]``; iteration: where ``[B]``;
+        since: checks since then ``[B]``; output: G(θ) there ``[B, *signal]``.
+    """
+
+    held: torch.Tensor
+    patience: int = HOLDOUT_PATIENCE
+    best: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    iteration: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    since: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    output: torch.Tensor | None = None
+
+    def start(self, batch: int) -> None:
+        self.best = np.full(batch, np.inf)
+        self.iteration = np.zeros(batch, dtype=np.int64)
+        self.since = np.zeros(batch, dtype=np.int64)
+
+    @property
+    def keep(self) -> torch.Tensor:
+        return ~self.held
+
+    def observe(
+        self, iteration: int, held_loss: np.ndarray, out: torch.Tensor, active: np.ndarray
+    ) -> np.ndarray:
+        """Record a check's held-out residuals; return the members to stop now."""
+        better = active & (held_loss < self.best)
+        if self.output is None:
+            self.output = out.detach().clone()
+        if better.any():
+            mask = torch.as_tensor(better, device=out.device).reshape(-1, *[1] * (out.dim() - 1))
+            self.output = torch.where(mask, out.detach(), self.output)
+        self.best = np.where(better, held_loss, self.best)
+        self.iteration = np.where(better, iteration, self.iteration)
+        self.since = np.where(better, 0, self.since + active.astype(np.int64))
+        return active & (self.since >= self.patience)  # fmt: skip
+
+
+def holdout_entries(
+    operator: torch.nn.Module,
+    y: torch.Tensor,
+    fraction: float,
+    seed: int,
+    candidates: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The entries of y to hold out: a ``fraction`` of the measured ones (or of
+    ``candidates``, e.g. k-space outside the fully sampled centre)."""
+    from ..operators.noise import holdout_split
+
+    pool = measured_entries(operator) if candidates is None else candidates.to(torch.bool)
+    pool = pool.expand(y.shape[0], *pool.shape[1:]) if pool.shape[0] == 1 else pool
+    return holdout_split(pool, fraction, seed)
+
+
+def discrepancy_floor(
+    operator: torch.nn.Module, y: torch.Tensor, noise_std: float, safety: float = DISCREPANCY_SAFETY
+) -> np.ndarray:
+    """Per member: ``safety`` × ½ m σ², the loss at which the discrepancy principle stops."""
+    if not noise_std > 0:
+        raise ValueError("the discrepancy rule needs the noise level: noise_std > 0")
+    dof = real_dof(measured_entries(operator), y.is_complex()).cpu().numpy()
+    dof = np.broadcast_to(dof, (y.shape[0],)) if dof.size == 1 else dof
+    return safety * 0.5 * dof * variance_per_dof(noise_std, y.is_complex())
+
+
+@dataclass(frozen=True)
+class NoisyStop:
+    """Which rule ends a fit, and its settings (see the module docstring).
+
+    Attributes:
+        rule: ``"converge"`` (the convergence rule only), ``"holdout"`` or
+            ``"discrepancy"``.
+        noise_std: σ of the noise in y (E|n|² = σ² per entry); the discrepancy rule needs it.
+        fraction, seed, candidates: the hold-out share, its draw, and the entries it may
+            take (default: every measured entry).
+        safety, patience: the discrepancy slack and the hold-out patience (checks).
+    """
+
+    rule: str = "converge"
+    noise_std: float | None = None
+    fraction: float = 0.1
+    seed: int = 0
+    candidates: torch.Tensor | None = None
+    safety: float = DISCREPANCY_SAFETY
+    patience: int = HOLDOUT_PATIENCE
+
+    def __post_init__(self) -> None:
+        if self.rule not in STOP_RULES:
+            raise ValueError(f"stop rule must be one of {', '.join(STOP_RULES)}, got {self.rule!r}")
+        if self.rule == "discrepancy" and not (self.noise_std or 0) > 0:
+            raise ValueError("the discrepancy rule needs the noise level (noise_std > 0)")
