@@ -123,3 +123,17 @@ def test_reconstruct_with_dip_and_gd(tmp_path):
     assert main([*TINY, "--optimizer", "gd", "--operator", "mask", "--out", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["psnr"] > 10 and metrics["method"]["optimizer"] == "gd"
+
+
+def test_noisy_data_stop_without_the_truth(tmp_path):
+    out = tmp_path / "holdout"
+    args = [*TINY, "--noise-std", "0.05", "--max-iters", "2000", "--stop", "holdout"]
+    assert main([*args, "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stop_rule"] == "holdout" and metrics["method"]["stop"] == "holdout"
+    assert 0 <= metrics["selected_iteration"] <= metrics["iterations"]
+    out = tmp_path / "discrepancy"
+    args = [*TINY, "--noise-std", "0.05", "--max-iters", "2000", "--stop", "discrepancy"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["stop_rule"] == "discrepancy"
+    assert run_cli([*TINY, "--stop", "discrepancy", "--out", str(tmp_path / "x")]) == 2

@@ -19,6 +19,9 @@ GENERATOR_NAMES = ("deep-decoder", "dip", "two-layer", "linear")
 SOLVER_NAMES = ("zero_filled", "min_norm", "l1_wavelet", "tv")
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
 OPTIMIZERS = ("adam", "gd")
+STOPS = ("auto", "converge", "holdout", "discrepancy")
+#: the rule ``stop="auto"`` takes on noisy data (measured: bench/RESULTS.md, noisy grid)
+NOISY_DEFAULT = "holdout"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class GeneratorFit:
     max_iters: int | None = None
     tol: float = StopRule.tol
     loss_floor: float = StopRule.loss_floor
+    #: what ends the fit: "converge" (the convergence rule), "holdout", "discrepancy", or
+    #: "auto": converge on noiseless data, else :data:`NOISY_DEFAULT`
+    stop: str = "auto"
+    holdout_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         if self.generator not in GENERATOR_NAMES:
@@ -52,18 +59,25 @@ class GeneratorFit:
             raise ValueError(f"lr must be a finite number > 0, got {self.lr}")
         if not (math.isfinite(self.tol) and self.tol > 0):
             raise ValueError(f"tol must be a finite number > 0, got {self.tol}")
-        if not (math.isfinite(self.loss_floor) and 0 < self.loss_floor < 1):
-            raise ValueError(f"loss_floor must lie in (0, 1), got {self.loss_floor}")
+        if not (math.isfinite(self.loss_floor) and 0 < self.loss_floor <= 1):
+            raise ValueError(f"loss_floor must lie in (0, 1], got {self.loss_floor}")
+        if self.stop not in STOPS:
+            raise ValueError(f"stop must be one of {', '.join(STOPS)}, got {self.stop!r}")
+        if not 0 < self.holdout_fraction < 1:
+            raise ValueError(f"holdout_fraction must lie in (0, 1), got {self.holdout_fraction}")
 
-    def resolved(self, problem_kind: str) -> GeneratorFit:
-        """This method with every unset setting filled from the kind's defaults."""
+    def resolved(self, problem_kind: str, noisy: bool = False) -> GeneratorFit:
+        """This method with every unset setting filled from the kind's defaults (``noisy``:
+        the data carry noise, which decides what ``stop="auto"`` means)."""
         d = fit_defaults(problem_kind, self.generator)
+        d["stop"] = NOISY_DEFAULT if noisy else "converge"
         if self.optimizer == "gd":
             d["lr"] = None  # GD's own step rule unless one is given
         changes = {k: d[k] for k in ("channels", "layers", "lr", "max_iters") if k in d}
-        return dataclasses.replace(
-            self, **{k: v for k, v in changes.items() if getattr(self, k) is None}
-        )
+        unset: dict[str, Any] = {k: v for k, v in changes.items() if getattr(self, k) is None}
+        if self.stop == "auto":
+            unset["stop"] = d["stop"]
+        return dataclasses.replace(self, **unset)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, **dataclasses.asdict(self)}

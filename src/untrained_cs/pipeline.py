@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .fit import FitInterrupted, FitResult, FitState, continue_fit, init_state
+from .fit import FitInterrupted, FitResult, FitState, NoisyStop, continue_fit, init_state
 from .generators import Generator
 from .generators.factory import make_generator
 from .methods import GeneratorFit, Method, Solver
@@ -80,9 +80,20 @@ def problem_kind(problem: Problem) -> str:
     return problem.spec.signal.kind
 
 
+def is_noisy(problem: Problem) -> bool:
+    """The data carry noise: noise was added, or the k-space is measured (a real file)."""
+    mri = problem.extra.get("mri")
+    return problem.noise_std > 0 or (mri is not None and mri.data.source != "simulated")
+
+
+def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
+    """The method with every default filled in for this problem."""
+    return method.resolved(problem_kind(problem), is_noisy(problem))
+
+
 def build_generator(problem: Problem, method: GeneratorFit, members: int = 1) -> Generator:
     """The method's generator for the problem (resolved settings, seeds from the spec)."""
-    method = method.resolved(problem_kind(problem))
+    method = resolve(problem, method)
     signed = problem_kind(problem) == "mri" and problem.extra["mri"].model == "2ch"
     return make_generator(
         method.generator,
@@ -138,7 +149,7 @@ def run_fit(
     control: FitControl | None = None,
 ) -> Record:
     """:func:`run` for a generator fit."""
-    method = method.resolved(problem_kind(problem))
+    method = resolve(problem, method)
     control = control or FitControl()
     generator = build_generator(problem, method)
     state = _start(problem, method, generator, device, control)
@@ -175,9 +186,32 @@ def _start(
         lr=method.lr,
         device=device,
         error=error,
+        stop=noisy_stop(problem, method),
         max_iters=method.max_iters,
         tol=method.tol,
         loss_floor=method.loss_floor,
+    )
+
+
+def noisy_stop(problem: Problem, method: GeneratorFit) -> NoisyStop:
+    """The engine's stopping rule for a resolved method: hold-out entries drawn from the
+    root seed (for MRI outside the fully sampled centre), the problem's noise level."""
+    candidates = None
+    mri = problem.extra.get("mri")
+    if mri is not None and method.stop == "holdout":
+        from .mri.masks import center_columns
+
+        cols = (
+            mri.mask.columns.bool()
+            & ~center_columns(mri.mask.columns.numel(), mri.mask.center_fraction).bool()
+        )
+        candidates = cols.expand(*problem.y.shape).clone()  # [1, coils, H, W]
+    return NoisyStop(
+        method.stop,
+        noise_std=problem.noise_std or None,
+        fraction=method.holdout_fraction,
+        seed=derive_seed(problem.spec.seed, "holdout"),
+        candidates=candidates,
     )
 
 

@@ -17,7 +17,7 @@ import torch
 
 from ..fit import FitInterrupted
 from ..methods import GeneratorFit, Solver
-from ..pipeline import FitControl, Record, run
+from ..pipeline import FitControl, Record, resolve, run
 from ..problems import Problem, ProblemSpec, build, derive_seed
 from ..runfolder import CHECKPOINT, RESUME
 from ..writer import write_record
@@ -37,6 +37,8 @@ def method_spec(args: argparse.Namespace) -> GeneratorFit:
         args.max_iters,
         args.tol,
         args.loss_floor,
+        args.stop,
+        args.holdout_fraction,
     )
 
 
@@ -82,7 +84,7 @@ def _fit(
         every=args.checkpoint_every,
         resume=staging / CHECKPOINT if resume_from is not None else None,
     )
-    resolved = method.resolved(problem.spec.signal.kind)
+    resolved = resolve(problem, method)
     progress = Progress(int(resolved.max_iters or 0), args.quiet, args.command)
     try:
         with requests.polling():
