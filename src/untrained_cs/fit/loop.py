@@ -3,8 +3,8 @@
 B independent members are fitted in one loop of batched tensor work. The host reads values
 back only every ``check_every`` iterations, where the stopping rule, the plateau schedule,
 divergence handling, logging and the progress callback run, and at the few ``EARLY_LOGS``
-iterations before the first check, which only log (so that log-axis curves show a fit's
-start). The loop stops only between iterations, where the state is complete.
+iterations before the first check, which only log and score the hold-out entries (so that
+log-axis curves show a fit's start, and an early best iterate is not missed). The loop stops only between iterations, where the state is complete.
 """
 
 from __future__ import annotations
@@ -111,6 +111,8 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
         loss_np = _host(loss_b)
         if np.isfinite(loss_np).all():  # a divergence is handled at the next check
             _record(state, loss_np, out)
+            if held is not None:  # the best held-out iterate may come this early
+                _observe_holdout(state, residual, out)
             if callback is not None:
                 callback(_progress(state, out))
     grads = torch.autograd.grad(loss_b.sum(), state.opt.params)
