@@ -59,3 +59,17 @@ def test_mri_holdout_takes_sampled_entries_outside_the_centre_only():
     assert stop.candidates is not None
     cols = stop.candidates.reshape(-1, 32).any(0)
     assert torch.equal(cols, allowed)
+
+
+def test_a_batched_fit_matches_single_fits_member_by_member():
+    from untrained_cs.pipeline import run_batch
+
+    specs = [ProblemSpec(SmoothSignal(64, 4), CSMeasurement(m=24), seed=s) for s in (3, 4)]
+    problems = [build(s) for s in specs]
+    method = GeneratorFit("two-layer", optimizer="gd", max_iters=100, stop="converge")
+    batched = run_batch(problems, method, device="cpu")
+    for rec, problem in zip(batched, problems, strict=True):
+        single = run(problem, method, device="cpu")
+        assert rec.key == single.key
+        assert rec.metrics["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-3)
+        assert rec.metrics["iterations"] == single.metrics["iterations"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from untrained_cs.experiments.theorem2 import theorem2_data
 from untrained_cs.theory.basis import trig_basis
 from untrained_cs.theory.linear_theorem import (
     gd_estimate,
@@ -15,7 +16,6 @@ from untrained_cs.theory.linear_theorem import (
     theorem1_bound,
     theorem1_curve,
 )
-from untrained_cs.theory.two_layer_theorem import theorem2_curve
 
 
 def test_generator_matrix_has_the_chosen_spectrum() -> None:
@@ -55,6 +55,6 @@ def test_bound_uses_tail_after_two_thirds_m() -> None:
 
 
 def test_two_layer_recovery_sets_in_with_m() -> None:
-    res = theorem2_curve(n=16, channels=64, p=2, ms=(2, 12), trials=2, max_iters=1500)
+    res = theorem2_data(n=16, channels=64, p=2, ms=(2, 12), trials=2, max_iters=1500)
     assert res["error"][1] < res["error"][0]
     assert res["error"][1] < res["bound13"][1]

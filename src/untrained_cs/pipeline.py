@@ -14,7 +14,7 @@ once per iteration, checkpoints the fit's state by time, and resumes from a save
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .fit import FitInterrupted, FitResult, FitState, NoisyStop, continue_fit, init_state
+from .fit import FitInterrupted, FitResult, FitState, NoisyStop, continue_fit, fit, init_state
 from .generators import Generator
 from .generators.factory import make_generator
 from .methods import GeneratorFit, Method, Solver
@@ -230,13 +230,14 @@ def _checkpointer(control: FitControl) -> Callable[[FitState], None] | None:
 
 
 def fit_record(
-    problem: Problem, method: GeneratorFit, result: FitResult, parameters: int
+    problem: Problem, method: GeneratorFit, result: FitResult, parameters: int, member: int = 0
 ) -> Record:
-    """The record of a finished fit (member 0)."""
-    estimate = problem.to_image(result.estimate)[0]
+    """The record of member ``member`` of a finished fit."""
+    estimate = problem.to_image(result.estimate[member : member + 1])[0]
+    summary = result.summary(member)
     metrics = {
         **scores(estimate, problem.truth, problem.data_range),
-        **{k: v for k, v in result.summary().items() if k not in ("psnr", "mse")},
+        **{k: v for k, v in summary.items() if k not in ("psnr", "mse")},
         "n": problem.n,
         "m": problem.m,
         "parameters": parameters,
@@ -247,9 +248,68 @@ def fit_record(
         key=spec_hash(problem.spec, method),
         estimate=estimate,
         metrics=metrics,
-        history=result.history,
+        history={k: v[:, member : member + 1] if v.ndim == 2 else v
+                 for k, v in result.history.items()},
         fit=result,
+    )  # fmt: skip
+
+
+def run_batch(
+    problems: Sequence[Problem],
+    method: GeneratorFit,
+    *,
+    generator: Generator | None = None,
+    device: str | torch.device = "auto",
+) -> list[Record]:
+    """Fit one generator member per problem in one batched fit; a record per problem.
+
+    The problems must share their kind and shapes and be measured by dense matrices
+    (Gaussian, any m up to a common one is not supported yet: the same m). Member b starts
+    from the generator problem b alone would get (its own root seed), so each record
+    matches a single :func:`run` up to the rounding of batched kernels.
+
+    Args:
+        problems: built from specs of one kind; method: the fit (defaults resolved on the
+            first problem); generator: a prebuilt generator of ``len(problems)`` members
+            (e.g. with settings the method spec does not name), else built from the method.
+    """
+    from .operators.matrix import MatrixOperator
+
+    first = problems[0]
+    method = resolve(first, method)
+    ops = [p.operator for p in problems]
+    if not all(isinstance(op, MatrixOperator) and op.count == 1 for op in ops):
+        raise ValueError("run_batch stacks dense-matrix operators (Gaussian) only")
+    if len({(tuple(op.in_shape), tuple(op.out_shape)) for op in ops}) != 1:
+        raise ValueError("run_batch needs problems of one shape and one m")
+    mats: list[torch.Tensor] = [op.matrix for op in ops if isinstance(op, MatrixOperator)]
+    operator = MatrixOperator(torch.cat(mats), ops[0].in_shape)
+    seeds = [member_seeds(p.spec.seed, 1)[0] for p in problems]
+    gen = generator or make_generator(
+        method.generator, operator.in_shape, method.channels, method.layers, seed=seeds
     )
+    truth = torch.stack([p.truth for p in problems])
+    result = fit(
+        gen, operator, torch.cat([p.y for p in problems]),
+        truth=truth if problem_kind(first) == "image" else None,
+        error=None if problem_kind(first) == "image" else _batch_error(problems),
+        optimizer=method.optimizer, lr=method.lr, device=device, stop=noisy_stop(first, method),
+        max_iters=method.max_iters, tol=method.tol, loss_floor=method.loss_floor,
+    )  # fmt: skip
+    params = gen.num_parameters()
+    return [fit_record(p, method, result, params, b) for b, p in enumerate(problems)]
+
+
+def _batch_error(problems: Sequence[Problem]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Per member: MSE / data_range² of its output against its own truth."""
+    truth = torch.stack([p.truth for p in problems])
+    scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
+
+    def error(out: torch.Tensor) -> torch.Tensor:
+        diff = (out - truth.to(out)).reshape(out.shape[0], -1)
+        return diff.square().mean(dim=1).double() / scale.to(out.device)
+
+    return error
 
 
 def run_solver(problem: Problem, method: Solver, *, device: str | torch.device = "auto") -> Record:

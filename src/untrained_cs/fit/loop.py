@@ -3,8 +3,9 @@
 B independent members are fitted in one loop of batched tensor work. The host reads values
 back only every ``check_every`` iterations, where the stopping rule, the plateau schedule,
 divergence handling, logging and the progress callback run, and at the few ``EARLY_LOGS``
-iterations before the first check, which only log and score the hold-out entries (so that
-log-axis curves show a fit's start, and an early best iterate is not missed). The loop stops only between iterations, where the state is complete.
+iterations before the first check, which only log and score the hold-out entries (so
+that log-axis curves show a fit's start, and an early best iterate is not missed). The
+loop stops only between iterations, where the state is complete.
 """
 
 from __future__ import annotations

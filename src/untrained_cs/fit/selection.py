@@ -2,8 +2,8 @@
 
 * **hold-out**: a random share of the measurement entries is kept out of the fit (the loss
   and its gradient see only the rest). At every check (and early log) the residual on the
-  held-out entries is computed; the iterate where it is lowest is the one returned, and a member stops when
-  it has not improved for ``patience`` checks (reason ``"holdout"``).
+  held-out entries is computed; the iterate where it is lowest is the one returned, and a
+  member stops when it has not improved for ``patience`` checks (reason ``"holdout"``).
 * **discrepancy**: with the noise level σ known, a member stops once
   ½||A G(θ) − y||² ≤ ``safety`` × ½ m σ² (m the real degrees of freedom of y, σ² per real
   degree of freedom), i.e. once it fits y as well as the noise allows (reason

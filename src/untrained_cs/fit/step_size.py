@@ -29,7 +29,11 @@ def jacobian_norm(gen: Generator, iters: int = 20, seed: int = 0) -> torch.Tenso
         return functional_call(gen, p, ())
 
     rng = seeded(seed)
-    v = {k: torch.randn(p.shape, generator=rng).to(p) for k, p in params.items()}
+    # one start per parameter, the same for every member (independent of batch position)
+    v = {
+        k: torch.randn(p.shape[1:], generator=rng).expand(p.shape).clone().to(p)
+        for k, p in params.items()
+    }
     _, pullback = vjp(g, params)  # type: ignore[misc]
     sigma = torch.zeros(batch, device=next(iter(params.values())).device)
     for _ in range(iters):

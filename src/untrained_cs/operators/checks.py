@@ -40,9 +40,10 @@ def _buffer_device(op: LinearMap) -> torch.device:
 
 
 def random_input(op: LinearMap, seed: int = 0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """A standard-normal batch shaped like the operator's input."""
-    x = torch.randn(_batch(op), *op.in_shape, generator=rng(seed), dtype=dtype)
-    return x.to(_buffer_device(op))
+    """A standard-normal batch shaped like the operator's input: one draw, the same for
+    every member, so that what a member gets does not depend on its place in a batch."""
+    x = torch.randn(1, *op.in_shape, generator=rng(seed), dtype=dtype)
+    return x.expand(_batch(op), *op.in_shape).clone().to(_buffer_device(op))
 
 
 def random_output(op: LinearMap, seed: int = 1, dtype: torch.dtype = torch.float64) -> torch.Tensor:

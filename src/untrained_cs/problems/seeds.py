@@ -2,8 +2,9 @@
 
 ``derive_seed(root, purpose, index)`` hashes ``(root, purpose, index)`` with BLAKE2b into a
 63-bit seed, so that the draws for different purposes (the generator's members, the
-operator, the noise, the MRI mask, a hold-out split, a p-smooth signal's coefficients) are
-independent of each other and of neighbouring root seeds, and the same on every machine and
+operator, the noise, the MRI mask, a hold-out split, a p-smooth signal's coefficients, the
+root seeds of an experiment's repeated trials) are independent of each other and of
+neighbouring root seeds, and the same on every machine and
 in every process. ``index`` numbers repeated draws of one purpose (generator members).
 
 The purposes are the keys of :data:`PURPOSES`; a new kind of draw adds one key here.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 
-PURPOSES = ("generator", "operator", "noise", "mask", "signal", "holdout", "coils")
+PURPOSES = ("generator", "operator", "noise", "mask", "signal", "holdout", "coils", "trial")
 MAX_ROOT = 2**63 - 1
 
 

@@ -13,7 +13,7 @@ from .basis import (
 from .jacobian import dense_jacobian, gram_matrix, singular_values, top_singular
 from .linear_theorem import min_norm_estimate, theorem1_bound, theorem1_curve
 from .spectrum import spectrum_across_iterations
-from .two_layer_theorem import theorem2_curve
+from .two_layer_theorem import theorem2_bound, theorem3_step
 from .weights import (
     explicit_eigenvalues,
     explicit_sigma,
@@ -44,7 +44,8 @@ __all__ = [
     "spectrum_across_iterations",
     "theorem1_bound",
     "theorem1_curve",
-    "theorem2_curve",
+    "theorem2_bound",
+    "theorem3_step",
     "top_singular",
     "trig_basis",
 ]
