@@ -284,21 +284,6 @@ def is_interrupt(exc: BaseException) -> bool:
     return isinstance(exc, KeyboardInterrupt | Interrupted)
 
 
-def check_out(out: Path, overwrite: bool = False) -> None:
-    """Refuse an unusable ``--out`` before any work (see :mod:`untrained_cs.runfolder`)."""
-    try:
-        RunFolder(out, "check", overwrite).check()
-    except OutputError as exc:
-        raise UsageError(str(exc)) from None
-
-
-@contextmanager
-def run_folder(out: Path, overwrite: bool = False) -> Iterator[Path]:
-    """Stage a folder for ``out`` and move it into place only when the block succeeds."""
-    with staged_run(out, "theory", overwrite) as folder:
-        yield folder.staging
-
-
 class Progress:
     """A tqdm bar over iterations fed by the fit engine's check callback."""
 
