@@ -43,15 +43,16 @@ class Holdout:
     iteration: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     since: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     output: torch.Tensor | None = None
+    #: 1 where an entry is fitted, 0 where held out (made once: the loop multiplies by it)
+    keep: torch.Tensor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.keep = (~self.held).to(torch.float32)
 
     def start(self, batch: int) -> None:
         self.best = np.full(batch, np.inf)
         self.iteration = np.zeros(batch, dtype=np.int64)
         self.since = np.zeros(batch, dtype=np.int64)
-
-    @property
-    def keep(self) -> torch.Tensor:
-        return ~self.held
 
     def observe(
         self, iteration: int, held_loss: np.ndarray, out: torch.Tensor, active: np.ndarray
