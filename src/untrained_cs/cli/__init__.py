@@ -14,7 +14,7 @@ from .common import Interrupted, Parser, UsageError
 
 
 def build_parser() -> Parser:
-    from . import images, mri, reconstruct, resume, theory
+    from . import images, mri, reconstruct, resume, sweep, theory
 
     parser = Parser(
         prog="untrained-cs",
@@ -26,6 +26,7 @@ def build_parser() -> Parser:
     theory.add_parser(sub)
     mri.add_parser(sub)
     resume.add_parser(sub)
+    sweep.add_parser(sub)
     images.add_parser(sub)
     return parser
 

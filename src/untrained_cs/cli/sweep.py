@@ -1,0 +1,99 @@
+"""`untrained-cs sweep run|status|export`: grids of fits from a YAML config (in-process)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .common import UsageError
+
+CONFIG_COPY = "config.yaml"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("sweep", help="run a grid of fits from a YAML config, resumably")
+    tools = p.add_subparsers(dest="tool", metavar="ACTION", required=True)
+    r = tools.add_parser("run", help="run the fits not yet done (again: continue)")
+    r.add_argument("config", type=Path, help="the sweep's YAML config")
+    r.add_argument("--out", type=Path, required=True, help="the sweep folder")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    s = tools.add_parser("status", help="fits done / failed / to do")
+    s.add_argument("folder", type=Path)
+    e = tools.add_parser("export", help="the results table as CSV")
+    e.add_argument("folder", type=Path)
+    e.add_argument("--format", choices=["csv"], default="csv")
+    for q in (r, s, e):
+        q.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return int({"run": _run, "status": _status, "export": _export}[args.tool](args))
+
+
+def _check_folder(folder: Path, creating: bool) -> None:
+    from ..sweeps.store import DB_NAME
+
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} exists and is not a folder")
+    if creating and folder.is_dir() and any(folder.iterdir()):
+        if not (folder / DB_NAME).exists():
+            raise UsageError(f"--out {folder} is a non-empty folder that is not a sweep folder")
+    if not creating and not (folder / DB_NAME).exists():
+        raise UsageError(f"{folder} is not a sweep folder (no {DB_NAME})")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..sweeps import load, run_sweep
+
+    config = load(args.config)
+    _check_folder(args.out, creating=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.config, args.out / CONFIG_COPY)
+    fits = config.fits()
+    listed = [{"key": f.key, "problem": f.problem.to_dict(), "method": f.method.to_dict()}
+              for f in fits]  # fmt: skip
+    (args.out / "fits.json").write_text(json.dumps(listed, indent=1) + "\n")
+    counts = run_sweep(config, args.out, progress=not args.quiet)
+    print(_line(len(fits), counts, args.out))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from ..sweeps import Store, load
+
+    _check_folder(args.folder, creating=False)
+    total = len(load(args.folder / CONFIG_COPY).fits())
+    store = Store(args.folder)
+    try:
+        print(_line(total, store.counts(), args.folder))
+    finally:
+        store.close()
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ..sweeps import Store
+
+    _check_folder(args.folder, creating=False)
+    store = Store(args.folder)
+    try:
+        rows = store.rows()
+    finally:
+        store.close()
+    out = args.folder / "results.csv"
+    names = sorted({k for r in rows for k in r})
+    with open(out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=names)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"{len(rows)} rows -> {out}")
+    return 0
+
+
+def _line(total: int, counts: dict[str, int], folder: Path) -> str:
+    done, failed = counts.get("done", 0), counts.get("failed", 0)
+    return f"{done} done, {failed} failed, {total - done - failed} to do of {total} -> {folder}"

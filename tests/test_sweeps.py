@@ -1,0 +1,139 @@
+"""Sweeps (in-process core): expansion, batched tasks, the store, resume, failures, CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from untrained_cs.cli import main
+from untrained_cs.pipeline import run
+from untrained_cs.problems import build
+from untrained_cs.sweeps import Store, parse, plan, run_sweep, run_task
+
+BASE = {
+    "problem": {
+        "signal": {"kind": "smooth", "n": 32, "p": 3},
+        "measurement": {"kind": "cs", "operator": "gaussian", "m": 12},
+    },
+    "method": {"kind": "generator", "generator": "two-layer", "optimizer": "gd", "max_iters": 60},
+}
+
+
+def config(seeds=(0, 1, 2), ms=(6, 12)):
+    return parse({"base": BASE, "grid": {"measurement.m": list(ms), "seed": list(seeds)},
+                  "batch": 8})  # fmt: skip
+
+
+def counting(calls):
+    def runner(task):
+        calls.append(len(task.fits))
+        return run_task(task)
+
+    return runner
+
+
+def test_grid_runs_batched_and_a_second_run_does_nothing(tmp_path):
+    cfg = config()
+    assert len(cfg.fits()) == 6 and len(plan(cfg.fits(), cfg.batch)) == 2  # one task per m
+    calls: list[int] = []
+    assert run_sweep(cfg, tmp_path, runner=counting(calls), progress=False) == {"done": 6}
+    assert calls == [3, 3]
+    assert run_sweep(cfg, tmp_path, runner=counting(calls), progress=False) == {"done": 6}
+    assert calls == [3, 3]  # nothing ran again
+
+
+def test_new_axis_values_add_only_the_new_fits(tmp_path):
+    run_sweep(config(), tmp_path, progress=False)
+    calls: list[int] = []
+    counts = run_sweep(config(seeds=(0, 1, 2, 3)), tmp_path, runner=counting(calls),
+                       progress=False)  # fmt: skip
+    assert counts == {"done": 8} and calls == [1, 1]
+
+
+def test_a_stored_row_matches_a_single_run(tmp_path):
+    cfg = config(seeds=(4, 5), ms=(12,))
+    run_sweep(cfg, tmp_path, progress=False)
+    store = Store(tmp_path)
+    rows = {r["key"]: r for r in store.rows()}
+    store.close()
+    for fit in cfg.fits():
+        single = run(build(fit.problem), fit.method, device="cpu")
+        assert single.key == fit.key
+        assert rows[fit.key]["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-3)
+        assert rows[fit.key]["signal_p"] == 3 and rows[fit.key]["measurement_m"] == 12
+
+
+def test_a_failing_task_is_retried_then_recorded_while_the_others_finish(tmp_path):
+    attempts: list[int] = []
+
+    def runner(task):
+        if task.fits[0].problem.measurement.m == 6:
+            attempts.append(1)
+            raise RuntimeError("boom\nsecond line")
+        return run_task(task)
+
+    counts = run_sweep(config(), tmp_path, runner=runner, progress=False)
+    assert counts == {"done": 3, "failed": 3} and len(attempts) == 2  # retries = 1
+    store = Store(tmp_path)
+    failed = [r for r in store.rows() if r["status"] == "failed"]
+    store.close()
+    assert {r["error"] for r in failed} == {"RuntimeError: boom"}
+    assert run_sweep(config(), tmp_path, progress=False) == {"done": 6}  # tried again
+
+
+def test_a_crash_between_tasks_loses_nothing_and_nothing_runs_twice(tmp_path):
+    calls: list[int] = []
+
+    def crashing(task):
+        if calls:
+            raise KeyboardInterrupt  # the coordinator dies during the second task
+        calls.append(len(task.fits))
+        return run_task(task)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(config(), tmp_path, runner=crashing, progress=False)
+    store = Store(tmp_path)
+    assert store.counts() == {"done": 3}  # the first task's rows, whole
+    store.close()
+    again: list[int] = []
+    assert run_sweep(config(), tmp_path, runner=counting(again), progress=False) == {"done": 6}
+    assert again == [3]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("base: {}\ncolour: 1\n", "unknown key(s) colour"),
+        (
+            "base: {problem: {signal: {kind: smooth, n: 32, p: 3}, measurement: {m: 4}}}\n"
+            "grid: {measurement.m: [0]}\n",
+            "measurement.m=0",
+        ),
+        ("base: {}\nzip: {seed: [1, 2], measurement.ratio: [0.5]}\n", "one length"),
+        ("- just a list\n", "expected a mapping"),
+        ("base: {method: {generator: nope}}\n", "unknown generator"),
+    ],
+)
+def test_config_errors_exit_2_with_one_line(tmp_path, capsys, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    assert main(["sweep", "run", str(path), "--out", str(tmp_path / "sweep")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and err[0].startswith("untrained-cs sweep run:")
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_cli_run_status_export(tmp_path, capsys):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "base:\n  problem: {signal: {kind: smooth, n: 32, p: 3}, "
+        "measurement: {kind: cs, m: 8}}\n  method: {generator: two-layer, optimizer: gd, "
+        "max_iters: 40}\ngrid: {seed: [0, 1]}\n"
+    )
+    out = tmp_path / "sweep"
+    assert main(["sweep", "run", str(path), "--out", str(out), "--quiet"]) == 0
+    assert main(["sweep", "status", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("2 done, 0 failed, 0 to do of 2")
+    assert main(["sweep", "export", str(out)]) == 0
+    lines = (out / "results.csv").read_text().splitlines()
+    assert len(lines) == 3 and "rel_error" in lines[0]
+    assert main(["sweep", "status", str(tmp_path)]) == 2  # not a sweep folder
