@@ -69,7 +69,7 @@ def test_weights_kernel_file_used_as_given(tmp_path, capsys) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["theory", "basis", "--n", "10", "--functions", "10"],
+        ["theory", "basis", "--n", "10", "--functions", "11"],
         ["theory", "weights", "--kernel-file", "missing.npy"],
         ["theory", "weights", "--width", "0"],
         ["theory", "linear", "--gamma", "1.5"],

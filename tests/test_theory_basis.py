@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -73,3 +74,15 @@ def test_trig_basis_first_columns_only_and_explicit_formula(n):
         assert torch.equal(trig_basis(n, columns=p), full[:, :p])
     with pytest.raises(ValueError, match="columns"):
         trig_basis(n, columns=n + 1)
+
+
+def test_figure2_shows_the_constant_then_frequencies_1_3_10():
+    """The paper's "1st, 2nd, 6th and 21st" count singular vectors: constant, then pairs."""
+    from untrained_cs.experiments.figure2 import figure2_data
+
+    data = figure2_data(300, (1, 2, 6, 21), p=4)
+    assert data["frequencies"] == [0, 1, 3, 10]
+    for f, freq in zip(data["functions"], data["frequencies"], strict=True):
+        spectrum = np.abs(np.fft.rfft(np.asarray(f)))
+        assert int(np.argmax(spectrum)) == freq  # the dominant DFT bin is that frequency
+    assert np.allclose(data["functions"][0], 1 / np.sqrt(300))

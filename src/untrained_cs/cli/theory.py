@@ -65,10 +65,10 @@ _INT, _REAL = positive(int), positive(float)
 
 def _basis_parser(tools: Any) -> None:
     d = figure2.DEFAULTS
-    p = tools.add_parser("basis", help="Figure 2: eq (10) functions and a p-smooth signal")
+    p = tools.add_parser("basis", help="Figure 2: basis functions (eq 10) and a p-smooth signal")
     _arg(p, "--n", d.n, "signal length", type=_INT)
-    _arg(p, "--functions", d.functions, "eq (10) indices i in [0, n) to plot", type=integer(0),
-         nargs="+")  # fmt: skip
+    _arg(p, "--functions", d.functions, "positions in [1, n]: the constant, then cos/sin "
+         "pairs of rising frequency", type=integer(1), nargs="+")  # fmt: skip
     _arg(p, "--p", d.p, "smoothness of the example", type=_INT)
     _common(p)
 
@@ -136,9 +136,9 @@ def _two_layer_parser(tools: Any) -> None:
 
 
 def _basis(args: argparse.Namespace) -> Tool:
-    bad = [i for i in args.functions if not 0 <= i < args.n]
+    bad = [i for i in args.functions if not 1 <= i <= args.n]
     if bad:
-        raise UsageError(f"--functions must lie in [0, {args.n}), got {bad}")
+        raise UsageError(f"--functions must lie in [1, {args.n}], got {bad}")
     if args.p > args.n:
         raise UsageError(f"--p must be <= --n = {args.n}, got {args.p}")
     data = figure2.figure2_data(args.n, args.functions, args.p, args.seed)

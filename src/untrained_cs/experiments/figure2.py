@@ -1,4 +1,10 @@
-"""Figure 2: trigonometric basis functions (eq 10) in the paper's numbering."""
+"""Figure 2: trigonometric basis functions (eq 10) in the order the paper's figure shows.
+
+The figure plots "the 1st, 2nd, 6th, and 21st" functions: counted in the order in which the
+singular vectors of a circulant matrix come out — the constant, then cosine/sine pairs of
+rising frequency (:func:`~untrained_cs.theory.basis.trig_basis`'s columns) — that is the
+constant and the frequencies 1, 3 and 10, not eq (10)'s functions i = 1, 2, 6, 21.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,8 @@ from typing import Any
 
 from ..theory.basis import (
     energy_spectrum,
+    frequencies,
     orthonormality_error,
-    paper_functions,
     paper_index_column,
     smooth_signal,
     trig_basis,
@@ -22,7 +28,8 @@ class Figure2Defaults:
 
     #: signal length; Figure 2's caption: "in dimension n = 300"
     n: int = 300
-    #: eq (10) indices plotted; Figure 2's caption: "the 1st, 2nd, 6th, and 21st"
+    #: positions plotted (1-based, singular-vector order); Figure 2's caption: "the 1st, 2nd,
+    #: 6th, and 21st" (the constant and the frequencies 1, 3, 10)
     functions: tuple[int, ...] = (1, 2, 6, 21)
     #: smoothness of the example signal (Section 1's p-smooth x*); this project's choice
     p: int = 10
@@ -33,27 +40,38 @@ DEFAULTS = Figure2Defaults()
 
 def figure2_data(
     n: int = DEFAULTS.n,
-    indices: Sequence[int] = DEFAULTS.functions,
+    positions: Sequence[int] = DEFAULTS.functions,
     p: int = DEFAULTS.p,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """The eq (10) functions ``indices`` (paper numbering i = 0..n−1) and a p-smooth example.
+    """The basis functions at 1-based ``positions`` (see module docstring), a p-smooth example.
 
     Returns:
-        ``functions`` ([len(indices)] lists of n values), ``columns`` (their position in
-        the frequency-ordered basis and sign), ``orthonormality_error`` (max |WᵀW − I|),
-        ``smooth`` (a seeded unit-norm p-smooth signal) and its ``energy`` per basis column.
+        ``functions`` ([len(positions)] lists of n values), ``positions``, ``frequencies``
+        (of each), ``eq10_indices`` (the same function's number i in eq (10)),
+        ``orthonormality_error`` (max |WᵀW − I|), ``smooth`` (a seeded unit-norm p-smooth
+        signal) and its ``energy`` per basis column.
     """
-    funcs = paper_functions(n, list(indices))
+    bad = [q for q in positions if not 1 <= q <= n]
+    if bad:
+        raise ValueError(f"positions must lie in [1, {n}], got {bad}")
+    basis = trig_basis(n)
+    cols = [int(q) - 1 for q in positions]
     x = smooth_signal(n, p, seed)
     return {
         "n": n,
-        "indices": [int(i) for i in indices],
-        "columns": [list(paper_index_column(int(i), n)) for i in indices],
-        "functions": funcs.T.tolist(),
+        "positions": [int(q) for q in positions],
+        "frequencies": [int(frequencies(n)[c]) for c in cols],
+        "eq10_indices": [_eq10_index(c, n) for c in cols],
+        "functions": basis[:, cols].T.tolist(),
         "orthonormality_error": orthonormality_error(trig_basis(n)),
         "p": p,
         "seed": seed,
         "smooth": x.tolist(),
         "energy": energy_spectrum(x).tolist(),
     }
+
+
+def _eq10_index(column: int, n: int) -> int:
+    """The eq (10) number i of the function in ``trig_basis(n)``'s ``column`` (up to sign)."""
+    return next(i for i in range(n) if paper_index_column(i, n)[0] == column)

@@ -23,12 +23,13 @@ def _save(fig: Any, path: Path) -> None:
 
 
 def figure2(path: Path, data: dict[str, Any]) -> None:
-    """The chosen eq (10) functions, one panel each, and a p-smooth signal's energy."""
+    """The chosen basis functions, one panel each, and a p-smooth signal's energy."""
     funcs = data["functions"]
     fig, axes = plt.subplots(1, len(funcs) + 1, figsize=(3.0 * (len(funcs) + 1), 2.6))
-    for ax, i, f in zip(axes, data["indices"], funcs, strict=False):
+    labels = zip(data["positions"], data["frequencies"], strict=True)
+    for ax, (q, freq), f in zip(axes, labels, funcs, strict=False):
         ax.plot(f, lw=1.2)
-        ax.set_title(f"w_{i} (eq 10)")
+        ax.set_title(f"function {q} (frequency {freq})")
         ax.set_xlabel("j")
     energy = np.asarray(data["energy"])[: min(len(data["energy"]), 4 * data["p"])]
     axes[-1].semilogy(np.maximum(energy, 1e-16), ".", ms=4)
