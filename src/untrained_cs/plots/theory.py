@@ -39,18 +39,20 @@ def figure2(path: Path, data: dict[str, Any]) -> None:
 
 
 def figure3(path: Path, data: dict[str, Any]) -> None:
-    """Kernels (centred) and their eq (11) weights σ_i² on log–log axes."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    """Kernels and dual kernels (centred) and their eq (11) weights σ_i² on log–log axes."""
+    fig, (left, dual, right) = plt.subplots(1, 3, figsize=(14, 3.6))
     for k in data["kernels"]:
-        u = np.fft.fftshift(np.asarray(k["kernel"]))
-        centre = len(u) // 2
-        half = min(centre, 40)
-        left.plot(np.arange(-half, half), u[centre - half : centre + half], label=k["label"])
+        for ax, key in ((left, "kernel"), (dual, "dual_kernel")):
+            u = np.fft.fftshift(np.asarray(k[key]))
+            centre = len(u) // 2
+            half = min(centre, 60)
+            ax.plot(np.arange(-half, half), u[centre - half : centre + half], label=k["label"])
         s2 = np.asarray(k["sigma"]) ** 2
         lab = f"{k['label']}: γ={k['gamma']:.3f}"
         right.loglog(np.arange(1, len(s2) + 1), s2, label=lab)
     left.set_title("kernel u (centred)")
     left.legend(fontsize=8)
+    dual.set_title("dual kernel: first row of Σ(U)")
     right.set_title("weights σ_i² (eq 11), descending")
     right.set_xlabel("i")
     right.legend(fontsize=8)
