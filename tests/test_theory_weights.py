@@ -62,3 +62,17 @@ def test_wider_triangle_decays_faster() -> None:
 def test_bad_kernel_is_named() -> None:
     with pytest.raises(ValueError, match="kernel must be a 1D tensor"):
         kernel_weights(torch.ones(3, 3))
+
+
+def test_figure3_weights_for_half_widths_1_10_30_equal_the_explicit_sigma_eigenvalues():
+    """Figure 3's own kernels (n = 300): eq (11) against the eigenvalues of the dense Σ(U)."""
+    from untrained_cs.experiments.figure3 import DEFAULTS, figure3_data
+
+    assert DEFAULTS.widths == (1.0, 10.0, 30.0) and DEFAULTS.n == 300
+    data = figure3_data(mc_channels=())
+    assert [k["label"] for k in data["kernels"]] == [f"triangular w={w}" for w in (1, 10, 30)]
+    for k in data["kernels"]:
+        assert k["explicit_eig_rel_error"] < 1e-8
+    assert data["kernels"][0]["sigma"] == pytest.approx([0.5**0.5] * 300)  # a delta: flat
+    gammas = [k["gamma"] for k in data["kernels"]]
+    assert gammas[0] > gammas[1] > gammas[2]  # the wider the kernel, the faster the decay
