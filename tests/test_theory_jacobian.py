@@ -73,3 +73,19 @@ def test_spectrum_across_iterations_snapshots_without_moving_the_fit() -> None:
     assert 0 < relative_change(first, last, 8) < 1
     assert set(res["snapshots"][0]["alignment"]) == {1, 3}
     assert 0 < res["snapshots"][0]["low_frequency_energy"][3] <= 1 + 1e-9
+
+
+def test_the_published_running_sum_matrix_is_cumsum_of_the_jacobian_plus_g():
+    """Figure 4's notebook never zeroes gradients between rows: row i = g + Σ_{l≤i} J_l."""
+    from untrained_cs.generators import DeepDecoder
+    from untrained_cs.theory.jacobian import dense_jacobian, running_sum_jacobian, trainable
+
+    gen = DeepDecoder((1, 16), channels=4, layers=2, upsample="linear", seed=3).double()
+    names = list(trainable(gen))
+    g = {k: torch.randn_like(p, dtype=torch.float64) for k, p in trainable(gen).items()}
+    jac = dense_jacobian(gen)[0]  # [16, P], parameters in named order
+    flat_g = torch.cat([g[k].reshape(-1) for k in names])
+    rs = running_sum_jacobian(gen, g)
+    torch.testing.assert_close(rs, torch.cumsum(jac, dim=0) + flat_g, rtol=1e-10, atol=1e-12)
+    assert not torch.allclose(rs, jac)  # it is not the Jacobian
+    assert all(p.grad is None for p in gen.parameters())  # the module is left as it was

@@ -172,3 +172,35 @@ def top_singular(
     evals, evecs = eigsh(gram, k=k, which="LA", tol=tol, v0=v0)
     order = np.argsort(evals)[::-1]
     return np.sqrt(np.maximum(evals[order], 0.0)), evecs[:, order]
+
+
+def running_sum_jacobian(gen: Generator, initial: Params | None = None) -> torch.Tensor:
+    r"""The matrix the authors' Figure-4 notebook computes, ``[rows, P]`` (one member).
+
+    That loop calls ``backward`` on each output entry in turn without zeroing the
+    gradients in between, starting from whatever the last training step left in them
+    (``initial``: the last loss gradient g). Row i is therefore g + \sum_{l \le i}
+    \partial G_l/\partial\theta — a running sum of the Jacobian's rows, not row i of J.
+    Written here by that very procedure so that it can be compared with :func:`dense_jacobian`.
+    """
+    if gen.batch != 1:
+        raise ValueError("running_sum_jacobian reproduces a one-member computation")
+    params = [p for p in gen.parameters() if p.requires_grad]
+    names = [k for k, p in gen.named_parameters() if p.requires_grad]
+    saved = [p.grad for p in params]
+    try:
+        for name, p in zip(names, params, strict=True):
+            p.grad = None if initial is None else initial[name].detach().clone().to(p)
+        out = gen().reshape(-1)
+        rows = []
+        for i in range(out.numel()):
+            out[i].backward(retain_graph=True)
+            rows.append(torch.cat([_grad(p).reshape(-1) for p in params]).clone())
+        return torch.stack(rows)
+    finally:
+        for p, g in zip(params, saved, strict=True):
+            p.grad = g
+
+
+def _grad(p: torch.Tensor) -> torch.Tensor:
+    return p.grad if p.grad is not None else torch.zeros_like(p)
