@@ -136,4 +136,19 @@ def test_cli_run_status_export(tmp_path, capsys):
     assert main(["sweep", "export", str(out)]) == 0
     lines = (out / "results.csv").read_text().splitlines()
     assert len(lines) == 3 and "rel_error" in lines[0]
+    assert main(["sweep", "report", str(out)]) == 0
+    assert (out / "report_error.png").stat().st_size > 0
+    assert not (out / "report_phase.png").exists()  # one p: no phase diagram
     assert main(["sweep", "status", str(tmp_path)]) == 2  # not a sweep folder
+
+
+def test_report_draws_the_phase_diagram_over_m_and_p(tmp_path):
+    from untrained_cs.plots.sweep import phase_diagram
+
+    cfg = parse({"base": BASE, "grid": {"signal.p": [2, 4], "measurement.m": [4, 12],
+                                        "seed": [0]}})  # fmt: skip
+    run_sweep(cfg, tmp_path, progress=False)
+    store = Store(tmp_path)
+    rows = store.rows()
+    store.close()
+    assert phase_diagram(tmp_path / "phase.png", rows) and (tmp_path / "phase.png").exists()

@@ -26,12 +26,18 @@ def add_parser(sub: Any) -> None:
     e = tools.add_parser("export", help="the results table as CSV")
     e.add_argument("folder", type=Path)
     e.add_argument("--format", choices=["csv"], default="csv")
-    for q in (r, s, e):
+    g = tools.add_parser("report", help="pictures: error against m, phase diagram over m × p")
+    g.add_argument("folder", type=Path)
+    g.add_argument(
+        "--threshold", type=float, default=0.1, help="success: relative error below this"
+    )
+    for q in (r, s, e, g):
         q.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return int({"run": _run, "status": _status, "export": _export}[args.tool](args))
+    actions = {"run": _run, "status": _status, "export": _export, "report": _report}
+    return int(actions[args.tool](args))
 
 
 def _check_folder(folder: Path, creating: bool) -> None:
@@ -91,6 +97,24 @@ def _export(args: argparse.Namespace) -> int:
         w.writeheader()
         w.writerows(rows)
     print(f"{len(rows)} rows -> {out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ..plots.sweep import error_against_m, phase_diagram
+    from ..sweeps import Store
+
+    _check_folder(args.folder, creating=False)
+    store = Store(args.folder)
+    try:
+        rows = store.rows()
+    finally:
+        store.close()
+    lines = error_against_m(args.folder / "report_error.png", rows)
+    drawn = ["report_error.png"]
+    if phase_diagram(args.folder / "report_phase.png", rows, args.threshold):
+        drawn.append("report_phase.png")
+    print(f"{lines} curves; {', '.join(drawn)} -> {args.folder}")
     return 0
 
 
