@@ -82,14 +82,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ..sweeps import Store
 
-    _check_folder(args.folder, creating=False)
-    store = Store(args.folder)
-    try:
-        rows = store.rows()
-    finally:
-        store.close()
+    rows = _rows(args.folder)
     out = args.folder / "results.csv"
     names = sorted({k for r in rows for k in r})
     with open(out, "w", newline="") as f:
@@ -102,20 +96,26 @@ def _export(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from ..plots.sweep import error_against_m, phase_diagram
-    from ..sweeps import Store
 
-    _check_folder(args.folder, creating=False)
-    store = Store(args.folder)
-    try:
-        rows = store.rows()
-    finally:
-        store.close()
+    rows = _rows(args.folder)
     lines = error_against_m(args.folder / "report_error.png", rows)
     drawn = ["report_error.png"]
     if phase_diagram(args.folder / "report_phase.png", rows, args.threshold):
         drawn.append("report_phase.png")
     print(f"{lines} curves; {', '.join(drawn)} -> {args.folder}")
     return 0
+
+
+def _rows(folder: Path) -> list[dict[str, Any]]:
+    """Every stored row of a sweep folder (UsageError when it is not one)."""
+    from ..sweeps import Store
+
+    _check_folder(folder, creating=False)
+    store = Store(folder)
+    try:
+        return store.rows()
+    finally:
+        store.close()
 
 
 def _line(total: int, counts: dict[str, int], folder: Path) -> str:
