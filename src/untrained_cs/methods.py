@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .defaults import fit_defaults
+from .fit.selection import STOP_RULES
 from .fit.stopping import StopRule
 
 GENERATOR_NAMES = ("deep-decoder", "dip", "two-layer", "linear")
 SOLVER_NAMES = ("zero_filled", "min_norm", "l1_wavelet", "tv")
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
 OPTIMIZERS = ("adam", "gd")
-STOPS = ("auto", "converge", "holdout", "discrepancy")
+STOPS = ("auto", *STOP_RULES)
 #: the rule ``stop="auto"`` takes on noisy data (measured: bench/RESULTS.md, noisy grid)
 NOISY_DEFAULT = "holdout"
 

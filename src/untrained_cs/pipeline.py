@@ -80,18 +80,12 @@ def problem_kind(problem: Problem) -> str:
     return problem.spec.signal.kind
 
 
-def is_noisy(problem: Problem) -> bool:
-    """The data carry noise: noise was added, or the k-space is measured (a real file)."""
-    mri = problem.extra.get("mri")
-    return problem.noise_std > 0 or (mri is not None and mri.data.source != "simulated")
-
-
 def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
     """The method with every default filled in for this problem."""
-    return method.resolved(problem_kind(problem), is_noisy(problem))
+    return method.resolved(problem_kind(problem), problem.spec.noisy)
 
 
-def build_generator(problem: Problem, method: GeneratorFit, members: int = 1) -> Generator:
+def build_generator(problem: Problem, method: GeneratorFit) -> Generator:
     """The method's generator for the problem (resolved settings, seeds from the spec)."""
     method = resolve(problem, method)
     signed = problem_kind(problem) == "mri" and problem.extra["mri"].model == "2ch"
@@ -100,22 +94,25 @@ def build_generator(problem: Problem, method: GeneratorFit, members: int = 1) ->
         problem.operator.in_shape,
         method.channels,
         method.layers,
-        seed=member_seeds(problem.spec.seed, members),
+        seed=member_seeds(problem.spec.seed, 1),
         signed=signed,
     )
 
 
-def error_function(problem: Problem) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """Generator output → MSE / data_range² in the truth's space, when that is not the
-    output itself (MRI magnitudes, signals not in [0, 1]); None: the plain comparison."""
-    if problem_kind(problem) == "image":
+def error_function(problems: Sequence[Problem]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """Generator outputs → per member MSE / data_range² against its own truth, in the
+    truth's space (MRI magnitudes, signals not in [0, 1]); None for images, whose plain
+    comparison the engine makes itself."""
+    first = problems[0]
+    if problem_kind(first) == "image":
         return None
-    truth, scale = problem.truth, problem.data_range**2
+    truth = torch.stack([p.truth for p in problems])
+    scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
 
     def error(out: torch.Tensor) -> torch.Tensor:
-        img = problem.to_image(out)
-        diff = img - truth.to(device=img.device, dtype=img.dtype)
-        return diff.reshape(diff.shape[0], -1).square().mean(dim=1) / scale
+        img = first.to_image(out)
+        diff = (img - truth.to(device=img.device, dtype=img.dtype)).reshape(img.shape[0], -1)
+        return diff.square().mean(dim=1).double() / scale.to(img.device)
 
     return error
 
@@ -173,7 +170,7 @@ def _start(
     control: FitControl,
 ) -> FitState:
     truth = problem.truth if problem_kind(problem) == "image" else None
-    error = error_function(problem)
+    error = error_function([problem])
     if control.resume is not None:
         return FitState.load(control.resume, generator, problem.operator, problem.y, truth,
                              error=error)  # fmt: skip
@@ -292,24 +289,12 @@ def run_batch(
     result = fit(
         gen, operator, torch.cat([p.y for p in problems]),
         truth=truth if problem_kind(first) == "image" else None,
-        error=None if problem_kind(first) == "image" else _batch_error(problems),
+        error=error_function(problems),
         optimizer=method.optimizer, lr=method.lr, device=device, stop=noisy_stop(first, method),
         max_iters=method.max_iters, tol=method.tol, loss_floor=method.loss_floor,
     )  # fmt: skip
     params = gen.num_parameters()
     return [fit_record(p, method, result, params, b) for b, p in enumerate(problems)]
-
-
-def _batch_error(problems: Sequence[Problem]) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Per member: MSE / data_range² of its output against its own truth."""
-    truth = torch.stack([p.truth for p in problems])
-    scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
-
-    def error(out: torch.Tensor) -> torch.Tensor:
-        diff = (out - truth.to(out)).reshape(out.shape[0], -1)
-        return diff.square().mean(dim=1).double() / scale.to(out.device)
-
-    return error
 
 
 def run_solver(problem: Problem, method: Solver, *, device: str | torch.device = "auto") -> Record:
@@ -318,28 +303,27 @@ def run_solver(problem: Problem, method: Solver, *, device: str | torch.device =
     ``zero_filled`` is the adjoint applied to y (for MRI: the RSS of the zero-filled coil
     images); the others run on the problem's own operator (:mod:`untrained_cs.solvers`).
     """
-    from .fit import resolve_device
-    from .solvers import run_baselines
+    from .fit.inputs import on_device, resolve_device
+    from .solvers import run_baselines, truth_score
 
     start = time.perf_counter()
     dev = resolve_device(device)
     if method.name == "zero_filled":
         estimate, weight, choice = _zero_filled(problem, dev), None, None
     else:
-        mri = problem.extra.get("mri")
-        grid = None
+        mri, grid = problem.extra.get("mri"), None
+        oracle = method.weight_choice == "oracle"
         if mri is not None:
             from .mri.baselines import GRIDS
 
             grid = GRIDS
-        operator = problem.operator.to(dev)  # solvers need it there; build() made it ours
+        operator = on_device(problem.operator, dev)
         result = run_baselines(
             operator,
             problem.y.to(dev),
             (method.name,),
             to_image=lambda x: problem.to_image(x).cpu(),
-            truth=problem.truth[None] if method.weight_choice == "oracle" else None,
-            score=_score(problem) if method.weight_choice == "oracle" else None,
+            score=truth_score(problem.truth[None], problem.data_range) if oracle else None,
             weight_choice=method.weight_choice,
             noise_std=problem.noise_std or None,
             grid=grid,
@@ -362,21 +346,13 @@ def run_solver(problem: Problem, method: Solver, *, device: str | torch.device =
 
 
 def _zero_filled(problem: Problem, dev: torch.device) -> torch.Tensor:
+    from .fit.inputs import on_device
+
     mri = problem.extra.get("mri")
     if mri is not None:
         from .mri.baselines import zero_filled
 
         return zero_filled(mri)
     with torch.no_grad():
-        x = problem.operator.to(dev).adjoint(problem.y.to(dev))
+        x = on_device(problem.operator, dev).adjoint(problem.y.to(dev))
     return problem.to_image(x).cpu()[0]
-
-
-def _score(problem: Problem) -> Callable[[torch.Tensor], tuple[float, float]]:
-    """(PSNR, SSIM) of an image batch against the truth, for the oracle's weight choice."""
-
-    def score(image: torch.Tensor) -> tuple[float, float]:
-        s = scores(image[0], problem.truth, problem.data_range)
-        return s["psnr"], s["ssim"] if s["ssim"] is not None else float("nan")
-
-    return score

@@ -21,7 +21,7 @@ from ..pipeline import FitControl, Record, resolve, run
 from ..problems import Problem, ProblemSpec, build, derive_seed
 from ..runfolder import CHECKPOINT, RESUME
 from ..writer import write_record
-from .common import Interrupted, Progress, keeping, report, staged_run
+from .common import Interrupted, Progress, keeping, options, report, staged_run
 
 Summary = Callable[[dict[str, Any]], str]
 
@@ -101,8 +101,6 @@ def assemble(
     record: Record, baselines: dict[str, Record], args: argparse.Namespace, problem: Problem
 ) -> dict[str, Any]:
     """metrics.json: the record's metrics, the baselines, and the full configuration."""
-    from .common import options
-
     choice = args.weight_choice
     return {
         **record.metrics,
@@ -149,8 +147,6 @@ def save_resume(
     path: Path, command: str, args: argparse.Namespace, spec: ProblemSpec, method: GeneratorFit
 ) -> None:
     """What ``untrained-cs resume`` needs: the command, its options, spec and method."""
-    from .common import options
-
     record = {
         "command": command,
         "options": options(args),

@@ -32,7 +32,7 @@ class Holdout:
 
     Attributes:
         held: bool ``[B or 1, *out_shape]``, True where an entry is kept out of the fit.
-        patience: checks without improvement before a member stops.
+        patience: scorings (checks and early logs) without improvement before a member stops.
         best: lowest held-out residual so far ``[B]``; iteration: where ``[B]``;
         since: checks since then ``[B]``; output: G(θ) there ``[B, *signal]``.
     """

@@ -37,7 +37,7 @@ class Problem(Protocol):
     scale: float
     data: MRIData
 
-    def image(self, out: torch.Tensor) -> torch.Tensor: ...
+    def images(self, out: torch.Tensor) -> torch.Tensor: ...
 
     def magnitude(self, image: torch.Tensor) -> torch.Tensor: ...
 
@@ -89,7 +89,7 @@ def mri_baselines(
         op,
         problem.y.to(op.mask.device),
         names,
-        to_image=lambda x: problem.magnitude(problem.image(x).cpu()),
+        to_image=lambda x: problem.images(x)[0].cpu(),
         score=problem.score,
         weight_choice=weight_choice,
         noise_std=noise_std,

@@ -49,11 +49,12 @@ class MRIProblem:
     data: MRIData
     model: str
 
-    def image(self, out: torch.Tensor) -> torch.Tensor:
-        """Generator output ``[B, C, H, W]`` → magnitude ``[H, W]`` of the first member."""
+    def images(self, out: torch.Tensor) -> torch.Tensor:
+        """Generator outputs ``[B, C, H, W]`` → the scored magnitudes ``[B, h, w]`` (RSS of
+        the coil images for ``2ch``, |x| for ``sense``; centre-cropped, unscaled)."""
         if isinstance(self.operator, MultiCoilTwoChannelMRI):
-            return self.operator.combine(out)[0]
-        return out[0, 0].abs()
+            return self.magnitude(self.operator.combine(out))
+        return self.magnitude(out[:, 0].abs())
 
     def magnitude(self, image: torch.Tensor) -> torch.Tensor:
         """A full-size magnitude image ``[H, W]`` (k-space scale) → the cropped, unscaled one."""

@@ -120,15 +120,6 @@ def _build_mri(spec: ProblemSpec, signal: MRISignal, meas: MRIMeasurement) -> Pr
         mri.y,
         data.noise_std * mri.scale,
         mri.data_range,
-        lambda out: mri.magnitude(_mri_magnitudes(mri, out)),
+        mri.images,
         {"mri": mri},
     )
-
-
-def _mri_magnitudes(mri: Any, out: torch.Tensor) -> torch.Tensor:
-    """Generator outputs ``[B, C, H, W]`` → full-size magnitudes ``[B, H, W]``."""
-    from ..mri.operators import MultiCoilTwoChannelMRI
-
-    if isinstance(mri.operator, MultiCoilTwoChannelMRI):
-        return mri.operator.combine(out)
-    return out[:, 0].abs()

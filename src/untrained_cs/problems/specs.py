@@ -163,6 +163,14 @@ class ProblemSpec:
                 f"{self.measurement.kind} model"
             )
 
+    @property
+    def noisy(self) -> bool:
+        """The data carry noise: noise is added, or the k-space is measured (a real file)."""
+        m, s = self.measurement, self.signal
+        if isinstance(m, CSMeasurement):
+            return m.noise_std > 0
+        return isinstance(s, MRISignal) and (s.snr is not None or s.kspace is not None)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (``kind`` keys name the signal and measurement types)."""
         return {

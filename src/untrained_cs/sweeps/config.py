@@ -79,8 +79,7 @@ def make_fit(base: dict[str, Any], changes: dict[str, Any]) -> Fit:
         raise ValueError(f"sweep fit ({shown}): {exc}") from None
     if not isinstance(method, GeneratorFit):
         raise ValueError("sweeps fit generators: the base method must be of kind generator")
-    noisy = getattr(problem.measurement, "noise_std", 0.0) > 0
-    resolved = method.resolved(problem.signal.kind, noisy)
+    resolved = method.resolved(problem.signal.kind, problem.noisy)
     return Fit(problem, resolved, spec_hash(problem, resolved))
 
 
