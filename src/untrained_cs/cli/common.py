@@ -122,7 +122,6 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
     ones (None) are resolved there for the chosen generator.
     """
     from ..defaults import fit_defaults
-    from ..methods import NOISY_DEFAULT, STOPS
 
     rule, dd = StopRule(), fit_defaults(problem_kind, "deep-decoder")
     g = p.add_argument_group("fit")
@@ -157,20 +156,7 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         default=rule.loss_floor,
         help="converged when loss <= this x ½||y||² (default %(default)g)",
     )
-    g.add_argument(
-        "--stop",
-        choices=STOPS,
-        default="auto",
-        help="what ends the fit: the convergence rule, the iterate of lowest residual on "
-        "held-out measurements, or the discrepancy principle (needs the noise level); auto: "
-        f"converge on noiseless data, {NOISY_DEFAULT} on noisy data (default %(default)s)",
-    )
-    g.add_argument(
-        "--holdout-fraction",
-        type=number(0.0, 1.0, open_low=True),
-        default=0.1,
-        help="share of the measurements held out by --stop holdout (default %(default)s)",
-    )
+    add_stop_arguments(g)
     g.add_argument(
         "--seed",
         type=integer(0, 2**63 - 1),
@@ -186,6 +172,26 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         help="seconds between saves of the fit's state into DIR.partial (default %(default)g)",
     )
     add_output_arguments(p)
+
+
+def add_stop_arguments(g: Any) -> None:
+    """--stop and --holdout-fraction: what ends a fit on noisy data."""
+    from ..methods import NOISY_DEFAULT, STOPS
+
+    g.add_argument(
+        "--stop",
+        choices=STOPS,
+        default="auto",
+        help="what ends the fit: the convergence rule, the iterate of lowest residual on "
+        "held-out measurements, or the discrepancy principle (needs the noise level); auto: "
+        f"converge on noiseless data, {NOISY_DEFAULT} on noisy data (default %(default)s)",
+    )
+    g.add_argument(
+        "--holdout-fraction",
+        type=number(0.0, 1.0, open_low=True),
+        default=0.1,
+        help="share of the measurements held out by --stop holdout (default %(default)s)",
+    )
 
 
 def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:

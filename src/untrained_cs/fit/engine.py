@@ -111,15 +111,7 @@ def init_state(
     params = [p for p in gen.parameters() if p.requires_grad]
     opt = OPTIMIZERS[optimizer](params, torch.as_tensor(lr_np, device=dev))
     floor = settled.loss_floor * 0.5 * squared_norms(y).detach().cpu().double().numpy()
-    stop = stop or NoisyStop()
-    floor_reason, holdout = "loss_floor", None
-    if stop.rule == "discrepancy":
-        floor = discrepancy_floor(op, y, float(stop.noise_std or 0.0), stop.safety)
-        floor_reason = "discrepancy"
-    elif stop.rule == "holdout":
-        held = holdout_entries(op, y, stop.fraction, stop.seed, stop.candidates).to(dev)
-        holdout = Holdout(held, stop.patience)
-        holdout.start(gen.batch)
+    floor, floor_reason, holdout = _noisy_stop(stop or NoisyStop(), op, y, floor, gen.batch)
     return FitState(
         generator=gen,
         operator=op,
@@ -140,6 +132,24 @@ def init_state(
         error=error,
         holdout=holdout,
     )
+
+
+def _noisy_stop(
+    stop: NoisyStop, op: Operator, y: torch.Tensor, floor: np.ndarray, batch: int
+) -> tuple[np.ndarray, str, Holdout | None]:
+    """The loss floor, its stop reason and the hold-out state that ``stop`` asks for."""
+    if stop.rule == "discrepancy":
+        return (
+            discrepancy_floor(op, y, float(stop.noise_std or 0.0), stop.safety),
+            "discrepancy",
+            None,
+        )
+    if stop.rule == "holdout":
+        held = holdout_entries(op, y, stop.fraction, stop.seed, stop.candidates).to(y.device)
+        holdout = Holdout(held, stop.patience)
+        holdout.start(batch)
+        return floor, "loss_floor", holdout
+    return floor, "loss_floor", None
 
 
 def _initial_lr(gen: Generator, op: Operator, optimizer: str, lr: LearningRate) -> np.ndarray:
