@@ -3,7 +3,8 @@
 :func:`fit` is three steps: :func:`init_state` builds a :class:`FitState` (on copies of
 the caller's modules: they are never moved or modified), :func:`~.loop.run_until` advances
 it, :func:`finish` turns it into a :class:`FitResult`. :func:`continue_fit` finishes a
-state loaded with :meth:`FitState.load`.
+state loaded with :meth:`FitState.load`. Members that stop leave the computation
+(:mod:`~untrained_cs.fit.members`), so a batch costs what its active members cost.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device, squared_norms
 from .loop import EARLY_LOGS, FINISHED, Callback, run_until
+from .members import COMPACT_AT, set_rates, sync, whole_batch
 from .optim import OPTIMIZERS
 from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, psnr_from_mse
 from .selection import Holdout, NoisyStop, discrepancy_floor, holdout_entries
@@ -85,6 +87,7 @@ def init_state(
     max_restarts: int = 8,
     error: Callable[[torch.Tensor], torch.Tensor] | None = None,
     stop: NoisyStop | None = None,
+    compact: bool = True,
     **rule_overrides: Any,
 ) -> FitState:
     """Build the state of a fit at iteration 0 (arguments as for :func:`fit`).
@@ -112,7 +115,8 @@ def init_state(
     opt = OPTIMIZERS[optimizer](params, torch.as_tensor(lr_np, device=dev))
     floor = settled.loss_floor * 0.5 * squared_norms(y).detach().cpu().double().numpy()
     floor, floor_reason, holdout = _noisy_stop(stop or NoisyStop(), op, y, floor, gen.batch)
-    return FitState(
+    keep, held = (None, None) if holdout is None else (holdout.keep, holdout.held)
+    state = FitState(
         generator=gen,
         operator=op,
         y=y,
@@ -121,17 +125,20 @@ def init_state(
         stop=StopState(settled, floor=floor, lr0=lr_np.copy(), floor_reason=floor_reason),
         lr_np=lr_np,
         restarts=np.zeros(gen.batch, dtype=np.int64),
-        snapshot=opt.snapshot(),
-        log={"iteration": [], "loss": [], "lr": [], "mse": []},
+        log={"iteration": [], "loss": [], "lr": [], "mse": [], "compute_batch": []},
         iteration=0,
         seconds=0.0,
         rng_state=torch.get_rng_state(),
         optimizer=optimizer,
         max_restarts=max_restarts,
         device=dev,
+        work=whole_batch(gen, op, y, truth, opt, opt.snapshot(), keep, held),
+        compact_at=COMPACT_AT if compact else 0.0,
         error=error,
         holdout=holdout,
     )
+    set_rates(state)
+    return state
 
 
 def _noisy_stop(
@@ -171,11 +178,13 @@ def finish(state: FitState) -> FitResult:
     Members still active (a paused or interrupted state) get the stop reason ``""``.
 
     Returns:
-        the result; ``result.generator`` is the state's working generator at the estimate.
+        the result; ``result.generator`` is the state's working generator (all members)
+        at the estimate.
 
     Raises:
         FitDivergedError: when the estimate is not finite.
     """
+    sync(state)
     held = state.holdout
     with torch.no_grad():
         if held is not None and held.output is not None:
@@ -251,6 +260,7 @@ def fit(
     max_restarts: int = 8,
     error: Callable[[torch.Tensor], torch.Tensor] | None = None,
     stop: NoisyStop | None = None,
+    compact: bool = True,
     **rule_overrides: Any,
 ) -> FitResult:
     """Fit the generator to the measurements ``y`` of ``operator`` until convergence.
@@ -269,14 +279,16 @@ def fit(
         rule: the stopping rule (copied); keyword overrides (``max_iters=…, tol=…``) apply
             to the copy.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``.
-        callback: called with a record (iteration, loss, psnr, lr, active, output,
-            generator) at every check and at the early logged iterations (``EARLY_LOGS``
-            below ``check_every``); see :func:`~untrained_cs.fit.loop.run_until`.
+        callback: called with a record (iteration, loss, psnr, lr, active, members,
+            output, generator) at every check and at the early logged iterations
+            (``EARLY_LOGS`` below ``check_every``); see :func:`~untrained_cs.fit.loop.run_until`.
         max_restarts: divergences undone (step halved each time) before giving up.
         error: optional scorer, generator output → per-member MSE (normalised by the data
             range²) in the truth's own space (e.g. an MRI magnitude): logged as ``mse``.
         stop: for noisy data, a rule that needs no truth (:class:`NoisyStop`: hold-out
             selection or the discrepancy principle); default: the convergence rule only.
+        compact: drop stopped members from the computation (see
+            :mod:`~untrained_cs.fit.members`); False keeps them in the batch, frozen.
 
     Returns:
         A :class:`FitResult`; ``result.generator`` is the fitted copy of the generator.
@@ -297,6 +309,7 @@ def fit(
         max_restarts=max_restarts,
         error=error,
         stop=stop,
+        compact=compact,
         **rule_overrides,
     )
     run_until(state, callback=callback)

@@ -5,7 +5,10 @@ back only every ``check_every`` iterations, where the stopping rule, the plateau
 divergence handling, logging and the progress callback run, and at the few ``EARLY_LOGS``
 iterations before the first check, which only log and score the hold-out entries (so
 that log-axis curves show a fit's start, and an early best iterate is not missed). The
-loop stops only between iterations, where the state is complete.
+loop stops only between iterations, where the state is complete. The passes run on the
+compute batch ``state.work``, from which stopped members are dropped after a check
+(:func:`~untrained_cs.fit.members.maybe_compact`); the logs stay full-size ``[B]``, a
+stopped member's entries repeating its values at the stop.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 import torch
 
 from .inputs import squared_norms
+from .members import is_full, maybe_compact, scatter_rows, set_rates, spread
 from .result import FitDivergedError, psnr_from_mse
 from .state import FitState
 
@@ -50,8 +54,9 @@ def run_until(
             its time is not counted in ``state.seconds``.
         callback: called with a progress record at every check and early log:
             ``iteration``, ``loss``, ``lr`` [B], ``active`` (count), ``psnr`` [B] when the
-            truth is known, ``output`` (G(θ) at that iteration, detached) and
-            ``generator`` (the working generator; read it, never modify it).
+            truth is known, ``members`` (the members computed, [b] indices), ``output``
+            (their G(θ) at that iteration, detached, one row per member listed) and
+            ``generator`` (the compute batch's generator; read it, never modify it).
 
     Returns:
         ``"finished"`` (all members stopped), ``"paused"`` (``max_iteration`` reached) or
@@ -87,47 +92,49 @@ def _account(state: FitState, clock: float) -> None:
 
 def _advance(state: FitState, callback: Callback | None) -> bool:
     """Run one iteration (or undo a divergence); return whether a check ran."""
-    rule = state.rule
-    out = state.generator()
-    residual = state.operator.matvec(out) - state.y
-    held = state.holdout
-    loss_b = 0.5 * squared_norms(residual if held is None else residual * held.keep)
+    rule, w = state.rule, state.work
+    out = w.generator()
+    residual = w.operator.matvec(out) - w.y
+    loss_b = 0.5 * squared_norms(residual if w.keep is None else residual * w.keep)
     it = state.iteration
     checked = it % rule.check_every == 0 or it >= rule.max_iters
+    early = not checked and it < rule.check_every and it in EARLY_LOGS
     if checked:
-        loss_np = _host(loss_b)
+        loss_np = spread(state, _host(loss_b), _last(state, "loss"))
         if _undo_divergence(state, loss_np):
             return True
         _record(state, loss_np, out)
-        if held is not None:
+        if w.held is not None:
             _observe_holdout(state, residual, out)
         state.lr_np = state.stop.update(it, loss_np, state.lr_np)
-        _set_lr(state)
-        state.snapshot = state.opt.snapshot()
+        set_rates(state)
+        w.snapshot = w.opt.snapshot()
         if callback is not None:
             callback(_progress(state, out))
         if state.finished:
             return True
-    elif it < rule.check_every and it in EARLY_LOGS:
-        loss_np = _host(loss_b)
-        if np.isfinite(loss_np).all():  # a divergence is handled at the next check
+    elif early:
+        loss_np = spread(state, _host(loss_b), _last(state, "loss"))
+        if np.isfinite(loss_np[w.index]).all():  # a divergence is handled at the next check
             _record(state, loss_np, out)
-            if held is not None:  # the best held-out iterate may come this early
+            if w.held is not None:  # the best held-out iterate may come this early
                 _observe_holdout(state, residual, out)
             if callback is not None:
                 callback(_progress(state, out))
-    grads = torch.autograd.grad(loss_b.sum(), state.opt.params)
-    state.opt.step(list(grads))
+    grads = torch.autograd.grad(loss_b.sum(), w.opt.params)
+    w.opt.step(list(grads))
     state.iteration += 1
+    if checked or early:  # the only points where members stop
+        maybe_compact(state)
     return checked
 
 
 def _observe_holdout(state: FitState, residual: torch.Tensor, out: torch.Tensor) -> None:
     """Score the held-out entries; keep the best iterate; stop members past patience."""
-    held = state.holdout
-    assert held is not None
-    held_loss = _host(0.5 * squared_norms(residual.detach() * held.held))
-    stop = held.observe(state.iteration, held_loss, out, state.stop.active)
+    held, w = state.holdout, state.work
+    assert held is not None and w.held is not None
+    held_loss = spread(state, _host(0.5 * squared_norms(residual.detach() * w.held)), None)
+    stop = held.observe(state.iteration, held_loss, out, state.stop.active, w.index)
     state.stop._stop(stop, state.iteration, "holdout")
 
 
@@ -135,10 +142,10 @@ def _host(loss_b: torch.Tensor) -> np.ndarray:
     return loss_b.detach().double().cpu().numpy()
 
 
-def _set_lr(state: FitState) -> None:
-    """The optimiser's rates: ``lr_np`` for active members, 0 (frozen) for stopped ones."""
-    lr = np.where(state.stop.active, state.lr_np, 0.0)
-    state.opt.lr = torch.as_tensor(lr, device=state.device)
+def _last(state: FitState, key: str) -> np.ndarray | None:
+    """The last logged row of ``key`` (what the members no longer computed repeat)."""
+    rows = state.log[key]
+    return rows[-1] if rows else None
 
 
 def _undo_divergence(state: FitState, loss_np: np.ndarray) -> bool:
@@ -159,23 +166,30 @@ def _undo_divergence(state: FitState, loss_np: np.ndarray) -> bool:
             f"fit diverged {state.restarts.max()} times (loss {loss_np[bad][0]:.3g}); "
             f"the step was halved each time — try a smaller lr"
         )
-    state.opt.restore(state.snapshot, torch.as_tensor(bad, device=state.device))
+    w = state.work
+    w.opt.restore(w.snapshot, torch.as_tensor(bad[w.index], device=state.device))
     state.lr_np = np.where(bad, state.lr_np * 0.5, state.lr_np)
-    _set_lr(state)
+    set_rates(state)
     return True
 
 
 def _record(state: FitState, loss: np.ndarray, out: torch.Tensor) -> None:
-    log = state.log
+    log, w = state.log, state.work
     log["iteration"].append(state.iteration)
     log["loss"].append(loss)
     log["lr"].append(state.lr_np.copy())
-    if state.error is not None:
-        with torch.no_grad():
-            log["mse"].append(state.error(out.detach()).double().cpu().numpy())
-    elif state.truth is not None:
-        err = squared_norms(out.detach() - state.truth) / out[0].numel()
-        log["mse"].append(err.double().cpu().numpy())
+    log["compute_batch"].append(w.size)
+    if state.error is None and w.truth is None:
+        return
+    with torch.no_grad():
+        if state.error is not None:  # the scorer takes the full batch (its own truths)
+            err = state.error(scatter_rows(state, out.detach())).double().cpu().numpy()
+            rows = err if is_full(state) else err[w.index]
+        else:
+            assert w.truth is not None
+            err_t = squared_norms(out.detach() - w.truth) / out[0].numel()
+            rows = err_t.double().cpu().numpy()
+    log["mse"].append(spread(state, rows, _last(state, "mse")))
 
 
 def _progress(state: FitState, out: torch.Tensor) -> dict[str, Any]:
@@ -185,8 +199,9 @@ def _progress(state: FitState, out: torch.Tensor) -> dict[str, Any]:
         "loss": log["loss"][-1],
         "lr": log["lr"][-1],
         "active": int(state.stop.active.sum()),
+        "members": state.work.index.copy(),
         "output": out.detach(),
-        "generator": state.generator,
+        "generator": state.work.generator,
     }
     if log["mse"]:
         rec["psnr"] = psnr_from_mse(log["mse"][-1])

@@ -2,11 +2,14 @@
 
 Members never interact: each parameter tensor's row b belongs to member b, and the step of
 row b uses ``lr[b]``. A member with lr 0 is frozen. State can be snapshotted and restored
-row-wise, which is how divergence is undone for the members that diverged only.
+row-wise, which is how divergence is undone for the members that diverged only, and a
+sub-batch of members can be split off (:meth:`MemberwiseOptimizer.select`) and written back
+(:meth:`MemberwiseOptimizer.put`), which is how stopped members leave the computation.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -14,6 +17,9 @@ import torch
 
 class MemberwiseOptimizer:
     """Base: parameters, per-member learning rates, snapshots of all state tensors."""
+
+    #: scalar state that every member shares (a step count), taken over by :meth:`put`
+    shared_counters: tuple[str, ...] = ()
 
     def __init__(self, params: list[torch.Tensor], lr: torch.Tensor) -> None:
         self.params = params
@@ -46,6 +52,32 @@ class MemberwiseOptimizer:
         for t, s in zip(self.state_tensors(), snap, strict=True):
             mask = members.reshape(-1, *[1] * (t.dim() - 1))
             t.copy_(torch.where(mask, s, t))
+
+    def member_state(self) -> list[torch.Tensor]:
+        """The optimiser's own per-member tensors (beyond the parameters), rows = members."""
+        return []
+
+    def _set_member_state(self, tensors: list[torch.Tensor]) -> None:
+        """Take ``tensors`` (laid out as :meth:`member_state`) as the own per-member state."""
+
+    @torch.no_grad()
+    def select(self, params: list[torch.Tensor], members: torch.Tensor) -> MemberwiseOptimizer:
+        """An optimiser over ``params`` (a sub-batch's parameters) that continues the rows
+        ``members`` (a long index [b]) of this one: their state and rates, its step count."""
+        sub = copy.copy(self)
+        sub.params = params
+        sub._set_member_state([t.index_select(0, members) for t in self.member_state()])
+        sub.lr = self.lr.index_select(0, members.to(self.lr.device))
+        return sub
+
+    @torch.no_grad()
+    def put(self, members: torch.Tensor, sub: MemberwiseOptimizer) -> None:
+        """Write the per-member state of ``sub`` (made by :meth:`select` with ``members``)
+        back into those rows, and take over its step count (parameters: the generator's)."""
+        for dst, src in zip(self.member_state(), sub.member_state(), strict=True):
+            dst.index_copy_(0, members, src)
+        for name in self.shared_counters:
+            setattr(self, name, getattr(sub, name))
 
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's own state (beyond parameters and lr) as CPU tensors and scalars."""
@@ -80,8 +112,17 @@ class Adam(MemberwiseOptimizer):
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]
 
+    shared_counters = ("t",)
+
     def state_tensors(self) -> list[torch.Tensor]:
         return [*self.params, *self.m, *self.v]
+
+    def member_state(self) -> list[torch.Tensor]:
+        return [*self.m, *self.v]
+
+    def _set_member_state(self, tensors: list[torch.Tensor]) -> None:
+        half = len(tensors) // 2
+        self.m, self.v = tensors[:half], tensors[half:]
 
     def state_dict(self) -> dict[str, Any]:
         """Step count, moments and constants: ``{"t", "m", "v", "betas", "eps"}``."""

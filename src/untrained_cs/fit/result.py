@@ -31,7 +31,9 @@ class FitResult:
     Attributes:
         estimate: G(θ̂) on the CPU, ``[B, *signal_shape]``.
         history: ``iteration`` [T]; ``loss``, ``lr`` [T, B]; with the truth also ``mse`` and
-            ``psnr`` [T, B]. Logged every ``check_every`` iterations and at the end.
+            ``psnr`` [T, B]; ``compute_batch`` [T]: the members computed at that iteration
+            (stopped members leave the batch; their entries repeat their final values).
+            Logged every ``check_every`` iterations and at the end.
         converged, stop_reason, stop_iteration: per member.
         best_iteration, best_psnr: the oracle-best logged iteration by true MSE (None
             without the truth) — what early stopping could have achieved at best.

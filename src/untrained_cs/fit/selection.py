@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,15 +56,33 @@ class Holdout:
         self.since = np.zeros(batch, dtype=np.int64)
 
     def observe(
-        self, iteration: int, held_loss: np.ndarray, out: torch.Tensor, active: np.ndarray
+        self,
+        iteration: int,
+        held_loss: np.ndarray,
+        out: torch.Tensor,
+        active: np.ndarray,
+        members: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Record a check's held-out residuals; return the members to stop now."""
+        """Record a check's held-out residuals; return the members to stop now.
+
+        ``held_loss`` and ``active`` are ``[B]``; ``out`` holds G(θ) of ``members`` (full-batch
+        indices, default all B), one row each: the members no longer computed are stopped.
+        """
         better = active & (held_loss < self.best)
-        if self.output is None:
-            self.output = out.detach().clone()
-        if better.any():
-            mask = torch.as_tensor(better, device=out.device).reshape(-1, *[1] * (out.dim() - 1))
-            self.output = torch.where(mask, out.detach(), self.output)
+        out = out.detach()
+        rows_shape = (-1, *[1] * (out.dim() - 1))
+        if members is None or len(members) == len(active):
+            if self.output is None:
+                self.output = out.clone()
+            if better.any():
+                mask = torch.as_tensor(better, device=out.device).reshape(rows_shape)
+                self.output = torch.where(mask, out, self.output)
+        elif better.any():
+            assert self.output is not None  # the first observation is of every member
+            idx = torch.as_tensor(members, device=out.device)
+            mask = torch.as_tensor(better[members], device=out.device).reshape(rows_shape)
+            rows = torch.where(mask, out, self.output.index_select(0, idx))
+            self.output = self.output.index_copy(0, idx, rows)
         self.best = np.where(better, held_loss, self.best)
         self.iteration = np.where(better, iteration, self.iteration)
         self.since = np.where(better, 0, self.since + active.astype(np.int64))
@@ -74,16 +93,24 @@ def holdout_entries(
     operator: torch.nn.Module,
     y: torch.Tensor,
     fraction: float,
-    seed: int,
+    seed: int | Sequence[int],
     candidates: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The entries of y to hold out: a ``fraction`` of the measured ones (or of
-    ``candidates``, e.g. k-space outside the fully sampled centre)."""
+    ``candidates``, e.g. k-space outside the fully sampled centre).
+
+    One ``seed`` draws every member's entries in turn; one seed per member draws member b's
+    from seed b alone, as the fit of that problem by itself would.
+    """
     from ..operators.noise import holdout_split
 
     pool = measured_entries(operator) if candidates is None else candidates.to(torch.bool)
     pool = pool.expand(y.shape[0], *pool.shape[1:]) if pool.shape[0] == 1 else pool
-    return holdout_split(pool, fraction, seed)
+    if isinstance(seed, int):
+        return holdout_split(pool, fraction, seed)
+    if len(seed) != pool.shape[0]:
+        raise ValueError(f"{len(seed)} hold-out seeds for {pool.shape[0]} members")
+    return torch.cat([holdout_split(pool[b : b + 1], fraction, s) for b, s in enumerate(seed)])
 
 
 def discrepancy_floor(
@@ -105,15 +132,15 @@ class NoisyStop:
         rule: ``"converge"`` (the convergence rule only), ``"holdout"`` or
             ``"discrepancy"``.
         noise_std: σ of the noise in y (E|n|² = σ² per entry); the discrepancy rule needs it.
-        fraction, seed, candidates: the hold-out share, its draw, and the entries it may
-            take (default: every measured entry).
+        fraction, seed, candidates: the hold-out share, its draw (one seed, or one per
+            member), and the entries it may take (default: every measured entry).
         safety, patience: the discrepancy slack and the hold-out patience (checks).
     """
 
     rule: str = "converge"
     noise_std: float | None = None
     fraction: float = 0.1
-    seed: int = 0
+    seed: int | tuple[int, ...] = 0
     candidates: torch.Tensor | None = None
     safety: float = DISCREPANCY_SAFETY
     patience: int = HOLDOUT_PATIENCE

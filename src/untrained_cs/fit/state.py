@@ -4,8 +4,11 @@
 needs to continue: the working generator and operator, the optimiser, the stopping rule's
 bookkeeping, the learning rates, divergence restarts and the last good snapshot, the
 history logged so far, the iteration counter, the elapsed fit seconds and the torch CPU
-RNG state. Between iterations it is complete: saving, loading in another process and
-continuing gives the same numbers as never stopping (bit for bit on the CPU).
+RNG state, and the compute batch (:class:`~untrained_cs.fit.members.Work`: the members
+still computed). Between iterations it is complete: saving, loading in another process and
+continuing gives the same numbers as never stopping (bit for bit on the CPU). The file
+keeps the full layout (every member's parameters and optimiser state) and lists the
+members of the compute batch, which loading splits off again.
 
 The file is a ``torch.save`` of plain containers (tensors, lists, dicts, str, int, float,
 bool, None), so it loads with ``torch.load(weights_only=True)``.
@@ -26,6 +29,7 @@ import torch
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device
+from .members import COMPACT_AT, Work, full_snapshot, restrict, set_rates, sync, whole_batch
 from .optim import OPTIMIZERS, MemberwiseOptimizer
 from .selection import Holdout
 from .stopping import StopRule, StopState
@@ -39,15 +43,20 @@ class FitState:
     """A fit between two iterations (see module docstring).
 
     Attributes:
-        generator: the working generator (a copy of the caller's), at the current θ.
+        generator: the working generator (a copy of the caller's) of all B members, at
+            the current θ once :func:`~untrained_cs.fit.members.sync` has run.
         operator: the operator on the fit's device; y, truth: the problem there.
-        opt: the memberwise optimiser; its ``lr`` is ``lr_np`` where active, else 0.
+        opt: the memberwise optimiser of all members (current after ``sync`` too).
         stop: the stopping rule's bookkeeping; ``stop.rule`` is the rule in force.
         lr_np: per-member learning rates ``[B]`` (float64); restarts: divergences undone.
-        snapshot: the optimiser's state tensors at the last good check.
-        log: history lists (iteration, loss, lr, mse); iteration: steps taken so far.
+        log: history lists (iteration, loss, lr, mse, compute_batch); iteration: steps
+            taken so far.
         seconds: elapsed fit time so far; rng_state: the torch CPU RNG at the last pause.
         optimizer, max_restarts, device: the settings the fit was started with.
+        work: the compute batch (its optimiser's rates: ``lr_np`` where active, else 0;
+            its snapshot: the state tensors at the last good check).
+        compact_at: the active share of the compute batch at which stopped members are
+            dropped from it (0: never, they stay frozen in the batch).
     """
 
     generator: Generator
@@ -58,7 +67,6 @@ class FitState:
     stop: StopState
     lr_np: np.ndarray
     restarts: np.ndarray
-    snapshot: list[torch.Tensor]
     log: History
     iteration: int
     seconds: float
@@ -66,6 +74,8 @@ class FitState:
     optimizer: str
     max_restarts: int
     device: torch.device
+    work: Work
+    compact_at: float = COMPACT_AT
     #: optional scorer: generator output → per-member MSE in the space the truth lives in
     #: (normalised by the data range²); logged as ``mse`` in place of the plain comparison
     error: Callable[[torch.Tensor], torch.Tensor] | None = None
@@ -97,16 +107,20 @@ class FitState:
             "device": str(self.device),
             "truth": self.truth is not None,
             "batch": int(self.generator.batch),
+            "compact_at": float(self.compact_at),
         }
 
     def to_payload(self) -> dict[str, Any]:
-        """Everything needed to continue, as plain containers of CPU tensors (copies)."""
+        """Everything needed to continue, as plain containers of CPU tensors (copies), in
+        the full layout (the compute batch is written back first, and listed)."""
+        sync(self)
         return {
             "format": FORMAT,
             "settings": self.settings(),
             "generator": {k: _cpu(v) for k, v in self.generator.state_dict().items()},
             "optimizer": self.opt.state_dict(),
-            "snapshot": [_cpu(t) for t in self.snapshot],
+            "snapshot": [_cpu(t) for t in full_snapshot(self)],
+            "members": torch.from_numpy(self.work.index.astype(np.int64)),
             "stop": _stop_payload(self.stop),
             "lr": torch.from_numpy(self.lr_np.astype(np.float64)),
             "restarts": torch.from_numpy(self.restarts.astype(np.int64)),
@@ -182,10 +196,13 @@ class FitState:
         _restore_generator(generator, payload["generator"], path)
         generator.to(dev)
         op = on_device(operator, dev)
-        state = cls._assemble(payload, generator, op, y.to(dev), truth, dev)
+        holdout = payload.get("holdout")
+        held = None if holdout is None else _holdout_from_payload(holdout, dev)
+        state = cls._assemble(payload, generator, op, y.to(dev), truth, dev, held)
         state.error = error
-        if payload.get("holdout") is not None:
-            state.holdout = _holdout_from_payload(payload["holdout"], dev)
+        members = payload.get("members")
+        if members is not None:
+            restrict(state, members.numpy())
         return state
 
     @classmethod
@@ -197,6 +214,7 @@ class FitState:
         y: torch.Tensor,
         truth: torch.Tensor | None,
         dev: torch.device,
+        holdout: Holdout | None,
     ) -> FitState:
         settings = payload["settings"]
         stop = _stop_from_payload(payload["stop"], StopRule(**settings["rule"]))
@@ -204,27 +222,33 @@ class FitState:
         params = [p for p in generator.parameters() if p.requires_grad]
         opt = OPTIMIZERS[settings["optimizer"]](params, torch.as_tensor(lr_np, device=dev))
         opt.load_state_dict(payload["optimizer"])
-        opt.lr = torch.as_tensor(np.where(stop.active, lr_np, 0.0), device=dev)
         rng_state = payload["rng_state"]
         torch.set_rng_state(rng_state)
-        return cls(
+        truth = truth.to(dev) if truth is not None else None
+        snapshot = [t.to(dev) for t in payload["snapshot"]]
+        keep, held = (None, None) if holdout is None else (holdout.keep, holdout.held)
+        state = cls(
             generator=generator,
             operator=operator,
             y=y,
-            truth=truth.to(dev) if truth is not None else None,
+            truth=truth,
             opt=opt,
             stop=stop,
             lr_np=lr_np,
             restarts=payload["restarts"].numpy().copy(),
-            snapshot=[t.to(dev) for t in payload["snapshot"]],
-            log=_history_from_payload(payload["history"]),
+            log=_history_from_payload(payload["history"], int(settings["batch"])),
             iteration=int(payload["iteration"]),
             seconds=float(payload["seconds"]),
             rng_state=rng_state.clone(),
             optimizer=settings["optimizer"],
             max_restarts=int(settings["max_restarts"]),
             device=dev,
+            work=whole_batch(generator, operator, y, truth, opt, snapshot, keep, held),
+            compact_at=float(settings.get("compact_at", COMPACT_AT)),
+            holdout=holdout,
         )
+        set_rates(state)
+        return state
 
 
 def _cpu(t: torch.Tensor) -> torch.Tensor:
@@ -330,6 +354,7 @@ def _stop_from_payload(saved: dict[str, Any], rule: StopRule) -> StopState:
 
 def _history_payload(log: History, batch: int) -> dict[str, Any]:
     out: dict[str, Any] = {"iteration": [int(i) for i in log["iteration"]]}
+    out["compute_batch"] = [int(b) for b in log["compute_batch"]]
     for key in ("loss", "lr", "mse"):
         rows = log[key]
         arr = np.stack(rows) if rows else np.zeros((0, batch))
@@ -337,8 +362,11 @@ def _history_payload(log: History, batch: int) -> dict[str, Any]:
     return out
 
 
-def _history_from_payload(saved: dict[str, Any]) -> History:
+def _history_from_payload(saved: dict[str, Any], batch: int) -> History:
     log: History = {"iteration": [int(i) for i in saved["iteration"]]}
+    # files from before compaction computed every member at every iteration
+    computed = saved.get("compute_batch", [batch] * len(log["iteration"]))
+    log["compute_batch"] = [int(b) for b in computed]
     for key in ("loss", "lr", "mse"):
         log[key] = [row.copy() for row in saved[key].numpy()]
     return log

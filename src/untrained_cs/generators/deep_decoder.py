@@ -83,11 +83,15 @@ class DeepDecoder(Generator):
             layer is ReLU(U B C) v with v = [1,…,1,−1,…,−1]/√k fixed (eq 3/4), no norm.
         seed: one seed, or one per independent member (``batch`` = number of seeds).
         input_scale: the fixed input is uniform noise times this (published: 0.1).
+        output_scale: the output is multiplied by this (default 1). Without a sigmoid a
+            small value keeps the random initial image small against the data: what the
+            fit never corrects (the unmeasured part of it) stays small too.
     """
 
     input: torch.Tensor
     kernel_fft: torch.Tensor
     v: torch.Tensor
+    member_buffers = ("input",)  # one noise input per member
 
     def __init__(
         self,
@@ -102,11 +106,15 @@ class DeepDecoder(Generator):
         head: str = "conv",
         seed: int | Sequence[int] = 0,
         input_scale: float = 0.1,
+        output_scale: float = 1.0,
     ) -> None:
         super().__init__(out_shape, seed)
         ks = _check_settings(self.out_shape, channels, layers, upsample, head)
         self.layers, self.channels, self.upsample_mode, self.head = layers, ks, upsample, head
         self.sigmoid = sigmoid and head == "conv"
+        if not (math.isfinite(output_scale) and output_scale > 0):
+            raise ValueError(f"DeepDecoder output_scale must be > 0, got {output_scale}")
+        self.output_scale = float(output_scale)
         self._build_resampling(kernel, input_size)
         gens = self.member_generators()  # draws: input, layer weights, head (this order)
         self.register_buffer(
@@ -181,9 +189,11 @@ class DeepDecoder(Generator):
                     self.norm_biases[i] if affine else None,
                 )
         if self.head == "fixed":
-            return combine_channels(x, self.v)
-        x = mix_channels(x, self.head_weight)
-        return torch.sigmoid(x) if self.sigmoid else x
+            x = combine_channels(x, self.v)
+        else:
+            x = mix_channels(x, self.head_weight)
+            x = torch.sigmoid(x) if self.sigmoid else x
+        return x if self.output_scale == 1.0 else x * self.output_scale
 
 
 def _check_settings(

@@ -31,6 +31,7 @@ class DeepImagePrior(Generator):
     """
 
     input: torch.Tensor
+    member_buffers = ("input",)  # one noise input per member
 
     def __init__(
         self,

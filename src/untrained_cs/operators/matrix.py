@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from .base import Operator, Shape
@@ -32,6 +34,14 @@ class MatrixOperator(Operator):
             )
         self.register_buffer("matrix", mats)
 
+    def select(self, members: Sequence[int]) -> MatrixOperator:
+        """The operator of the listed draws only, in that order (itself when it holds one
+        matrix, which every member shares)."""
+        if self.count == 1:
+            return self
+        idx = torch.as_tensor(list(members), dtype=torch.long, device=self.matrix.device)
+        return MatrixOperator(self.matrix.index_select(0, idx), self.in_shape)
+
     def _compute_dtype(self, x: torch.Tensor) -> torch.dtype:
         return torch.float64 if x.dtype == torch.float64 else torch.float32
 
@@ -59,3 +69,28 @@ class MatrixOperator(Operator):
 
     def rmatvec(self, y: torch.Tensor) -> torch.Tensor:
         return self._matmul(y, transpose=True).reshape(y.shape[0], *self.in_shape)
+
+
+def stack_rows(matrices: Sequence[torch.Tensor], in_shape: Shape | None = None) -> MatrixOperator:
+    """One operator of ``count`` draws from matrices ``[m_b, n]`` of different heights.
+
+    Shorter matrices are padded with zero rows to the largest m: their extra measurements
+    are 0 for every input, so with y padded by zeros too, ½||A x − y||², its gradient and
+    the entries :func:`~untrained_cs.operators.noise.measured_entries` finds are those of
+    draw b alone.
+
+    Args:
+        matrices: one ``[m_b, n]`` matrix per draw (one dtype, one n).
+        in_shape: the shape of one signal (default ``(1, n)``).
+    """
+    if not matrices:
+        raise ValueError("stack_rows needs at least one matrix")
+    mats = [a[0] if a.dim() == 3 and a.shape[0] == 1 else a for a in matrices]
+    if any(a.dim() != 2 for a in mats) or len({a.shape[1] for a in mats}) != 1:
+        shapes = [list(a.shape) for a in matrices]
+        raise ValueError(f"stack_rows needs [m, n] matrices of one n, got {shapes}")
+    height = max(a.shape[0] for a in mats)
+    out = mats[0].new_zeros(len(mats), height, mats[0].shape[1])
+    for b, a in enumerate(mats):
+        out[b, : a.shape[0]] = a
+    return MatrixOperator(out, in_shape)
