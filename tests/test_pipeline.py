@@ -73,3 +73,31 @@ def test_a_batched_fit_matches_single_fits_member_by_member():
         assert rec.key == single.key
         assert rec.metrics["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-3)
         assert rec.metrics["iterations"] == single.metrics["iterations"]
+
+
+def test_the_published_recipe_runs_every_iteration_at_a_constant_lr():
+    problem = build(ProblemSpec(SmoothSignal(32, 3), CSMeasurement(m=24)))
+    easy = GeneratorFit(channels=8, layers=3, max_iters=300, lr=0.01, loss_floor=0.5)
+    project = run(problem, easy, device="cpu")
+    assert project.metrics["stop_reason"] == "loss_floor" and project.metrics["iterations"] < 300
+    published = run(
+        problem,
+        GeneratorFit(
+            channels=8, layers=3, max_iters=300, lr=0.01, loss_floor=0.5, recipe="published"
+        ),
+        device="cpu",
+    )
+    assert published.metrics["iterations"] == 300
+    assert published.metrics["stop_reason"] == "max_iters"
+    assert set(published.history["lr"].ravel().tolist()) == {0.01}
+    assert "recipe" not in project.method and published.method["recipe"] == "published"
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        GeneratorFit(recipe="fast")
+
+
+def test_smooth_signals_are_fitted_with_signed_outputs():
+    problem = build(ProblemSpec(SmoothSignal(32, 3), CSMeasurement(m=32), seed=2))
+    assert (problem.truth < 0).sum() > 8  # this draw has both signs
+    record = run(problem, GeneratorFit(channels=16, layers=3, max_iters=1500, lr=0.01),
+                 device="cpu")  # fmt: skip
+    assert (record.estimate < 0).any() and record.metrics["rel_error"] < 0.2

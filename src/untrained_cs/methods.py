@@ -21,6 +21,12 @@ SOLVER_NAMES = ("zero_filled", "min_norm", "l1_wavelet", "tv")
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
 OPTIMIZERS = ("adam", "gd")
 STOPS = ("auto", *STOP_RULES)
+#: "project": plateau-halved learning rate, stopped at convergence (this library's fit);
+#: "published": the published deep-decoder practice, Adam at a constant learning rate for
+#: exactly ``max_iters`` iterations (no convergence test; divergence is still caught)
+RECIPES = ("project", "published")
+#: tolerances that no fit reaches: the published recipe runs its full iteration count
+_NEVER = 1e-300
 #: the rule ``stop="auto"`` takes on noisy data (measured: bench/RESULTS.md, noisy grid)
 NOISY_DEFAULT = "holdout"
 
@@ -42,8 +48,11 @@ class GeneratorFit:
     #: "auto": converge on noiseless data, else :data:`NOISY_DEFAULT`
     stop: str = "auto"
     holdout_fraction: float = 0.1
+    recipe: str = "project"
 
     def __post_init__(self) -> None:
+        if self.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.generator not in GENERATOR_NAMES:
             raise ValueError(
                 f"unknown generator {self.generator!r}; choose from {', '.join(GENERATOR_NAMES)}"
@@ -80,8 +89,18 @@ class GeneratorFit:
             unset["stop"] = d["stop"]
         return dataclasses.replace(self, **unset)
 
+    def rule_overrides(self) -> dict[str, Any]:
+        """The fit engine's stopping-rule settings of this method (see :data:`RECIPES`)."""
+        if self.recipe == "published":
+            return {"max_iters": self.max_iters, "tol": _NEVER, "loss_floor": _NEVER,
+                    "plateau": False}  # fmt: skip
+        return {"max_iters": self.max_iters, "tol": self.tol, "loss_floor": self.loss_floor}
+
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **dataclasses.asdict(self)}
+        d = {"kind": self.kind, **dataclasses.asdict(self)}
+        if self.recipe == "project":  # keys (spec hashes) of earlier runs stay as they were
+            del d["recipe"]
+        return d
 
 
 @dataclass(frozen=True)

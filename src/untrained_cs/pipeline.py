@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from .generators import Generator
 from .generators.factory import make_generator
 from .methods import GeneratorFit, Method, Solver
 from .metrics import scores
+from .operators.matrix import MatrixOperator, stack_rows
 from .problems import Problem, derive_seed, member_seeds, spec_hash
 
 Callback = Callable[[dict[str, Any]], None]
@@ -88,15 +89,21 @@ def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
 def build_generator(problem: Problem, method: GeneratorFit) -> Generator:
     """The method's generator for the problem (resolved settings, seeds from the spec)."""
     method = resolve(problem, method)
-    signed = problem_kind(problem) == "mri" and problem.extra["mri"].model == "2ch"
     return make_generator(
         method.generator,
         problem.operator.in_shape,
         method.channels,
         method.layers,
         seed=member_seeds(problem.spec.seed, 1),
-        signed=signed,
+        signed=signed_output(problem),
     )
+
+
+def signed_output(problem: Problem) -> bool:
+    """Whether the generator must reach negative values: p-smooth signals (unit norm, both
+    signs) and the 2ch MRI model's (re, im) coil images; images lie in [0, 1] (sigmoid)."""
+    kind = problem_kind(problem)
+    return kind == "smooth" or (kind == "mri" and problem.extra["mri"].model == "2ch")
 
 
 def error_function(problems: Sequence[Problem]) -> Callable[[torch.Tensor], torch.Tensor] | None:
@@ -184,9 +191,7 @@ def _start(
         device=device,
         error=error,
         stop=noisy_stop(problem, method),
-        max_iters=method.max_iters,
-        tol=method.tol,
-        loss_floor=method.loss_floor,
+        **method.rule_overrides(),
     )
 
 
@@ -257,44 +262,66 @@ def run_batch(
     *,
     generator: Generator | None = None,
     device: str | torch.device = "auto",
+    compact: bool = True,
 ) -> list[Record]:
     """Fit one generator member per problem in one batched fit; a record per problem.
 
-    The problems must share their kind and shapes and be measured by dense matrices
-    (Gaussian, any m up to a common one is not supported yet: the same m). Member b starts
-    from the generator problem b alone would get (its own root seed), so each record
-    matches a single :func:`run` up to the rounding of batched kernels.
+    The problems must share their kind, signal shape and noise level and be measured by
+    dense matrices (Gaussian); their numbers of measurements m may differ: the matrices
+    and y are padded with zero rows to the largest m (:func:`~untrained_cs.operators.
+    matrix.stack_rows`), which changes neither a member's loss nor its gradient, and the
+    noise-aware stops see each member's own m rows (hold-out entries are drawn from its
+    real rows, with its own seed). Member b starts from the generator problem b alone would
+    get (its own root seed), so each record matches a single :func:`run` up to the rounding
+    of batched kernels; members that stop leave the computation.
 
     Args:
         problems: built from specs of one kind; method: the fit (defaults resolved on the
             first problem); generator: a prebuilt generator of ``len(problems)`` members
             (e.g. with settings the method spec does not name), else built from the method.
+        compact: drop stopped members from the computation (False: keep them frozen in
+            the batch, for comparisons).
     """
-    from .operators.matrix import MatrixOperator
-
     first = problems[0]
     method = resolve(first, method)
-    ops = [p.operator for p in problems]
-    if not all(isinstance(op, MatrixOperator) and op.count == 1 for op in ops):
-        raise ValueError("run_batch stacks dense-matrix operators (Gaussian) only")
-    if len({(tuple(op.in_shape), tuple(op.out_shape)) for op in ops}) != 1:
-        raise ValueError("run_batch needs problems of one shape and one m")
-    mats: list[torch.Tensor] = [op.matrix for op in ops if isinstance(op, MatrixOperator)]
-    operator = MatrixOperator(torch.cat(mats), ops[0].in_shape)
+    operator, y = stack_dense(problems)
     seeds = [member_seeds(p.spec.seed, 1)[0] for p in problems]
     gen = generator or make_generator(
-        method.generator, operator.in_shape, method.channels, method.layers, seed=seeds
-    )
+        method.generator, operator.in_shape, method.channels, method.layers, seed=seeds,
+        signed=signed_output(first),
+    )  # fmt: skip
     truth = torch.stack([p.truth for p in problems])
+    held_seeds = tuple(derive_seed(p.spec.seed, "holdout") for p in problems)
     result = fit(
-        gen, operator, torch.cat([p.y for p in problems]),
+        gen, operator, y,
         truth=truth if problem_kind(first) == "image" else None,
         error=error_function(problems),
-        optimizer=method.optimizer, lr=method.lr, device=device, stop=noisy_stop(first, method),
-        max_iters=method.max_iters, tol=method.tol, loss_floor=method.loss_floor,
+        optimizer=method.optimizer, lr=method.lr, device=device, compact=compact,
+        stop=replace(noisy_stop(first, method), seed=held_seeds),
+        **method.rule_overrides(),
     )  # fmt: skip
     params = gen.num_parameters()
     return [fit_record(p, method, result, params, b) for b, p in enumerate(problems)]
+
+
+def stack_dense(problems: Sequence[Problem]) -> tuple[MatrixOperator, torch.Tensor]:
+    """The batched operator and measurements ``[B, m_max]`` of dense-matrix problems of one
+    signal shape and noise level, shorter ones padded with zero rows (see :func:`run_batch`).
+
+    Raises:
+        ValueError: (naming ``run_batch``) for other operators, shapes or noise levels.
+    """
+    ops = [p.operator for p in problems]
+    mats = [op.matrix for op in ops if isinstance(op, MatrixOperator) and op.count == 1]
+    if len(mats) != len(ops):
+        raise ValueError("run_batch stacks dense-matrix operators (Gaussian) only")
+    if len({tuple(op.in_shape) for op in ops}) != 1:
+        raise ValueError("run_batch needs problems of one signal shape")
+    if len({p.noise_std for p in problems}) != 1:
+        raise ValueError("run_batch needs problems of one noise level")
+    operator = stack_rows(mats, ops[0].in_shape)
+    y = torch.cat([torch.nn.functional.pad(p.y, (0, operator.m - p.y.shape[-1])) for p in problems])
+    return operator, y
 
 
 def run_solver(problem: Problem, method: Solver, *, device: str | torch.device = "auto") -> Record:

@@ -35,11 +35,15 @@ class Interrupted(Exception):
         self.signum = signum
         self.resume: Path | None = None
         self.iteration: int | None = None
+        #: what was kept, for commands that keep their finished work (sweeps)
+        self.kept: str | None = None
 
     def message(self) -> str:
         import signal
 
         name = signal.Signals(self.signum).name
+        if self.kept is not None:
+            return f"interrupted by {name}; {self.kept}"
         if self.resume is None:
             return f"interrupted by {name}; nothing was written"
         return (
@@ -130,6 +134,14 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         choices=["adam", "gd"],
         default="adam",
         help="Adam (published practice, plateau lr schedule) or plain GD",
+    )
+    g.add_argument(
+        "--recipe",
+        choices=["project", "published"],
+        default="project",
+        help="project: plateau-halved lr, stopped at convergence; published: the published "
+        "deep-decoder practice, Adam at a constant lr for exactly --max-iters iterations "
+        "(default %(default)s)",
     )
     g.add_argument(
         "--lr",

@@ -39,6 +39,7 @@ def method_spec(args: argparse.Namespace) -> GeneratorFit:
         args.loss_floor,
         args.stop,
         args.holdout_fraction,
+        getattr(args, "recipe", "project"),  # resume.json of earlier versions has none
     )
 
 
