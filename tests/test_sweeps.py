@@ -19,8 +19,10 @@ BASE = {
 
 
 def config(seeds=(0, 1, 2), ms=(6, 12)):
+    # batch 3: the fits of different m pack into one group, ordered by m, so the chunks of
+    # three are one task per m
     return parse({"base": BASE, "grid": {"measurement.m": list(ms), "seed": list(seeds)},
-                  "batch": 8})  # fmt: skip
+                  "batch": 3})  # fmt: skip
 
 
 def counting(calls):
@@ -46,7 +48,7 @@ def test_new_axis_values_add_only_the_new_fits(tmp_path):
     calls: list[int] = []
     counts = run_sweep(config(seeds=(0, 1, 2, 3)), tmp_path, runner=counting(calls),
                        progress=False)  # fmt: skip
-    assert counts == {"done": 8} and calls == [1, 1]
+    assert counts == {"done": 8} and calls == [2]  # the new seed's two m, one task
 
 
 def test_a_stored_row_matches_a_single_run(tmp_path):

@@ -1,15 +1,17 @@
-"""`untrained-cs sweep run|status|export`: grids of fits from a YAML config (in-process)."""
+"""`untrained-cs sweep run|status|export|report`: grids of fits from a YAML config, run in
+this process or on a Dask cluster (local worker processes, or a running scheduler)."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from .common import UsageError
+from .common import Interrupted, UsageError, integer
 
 CONFIG_COPY = "config.yaml"
 
@@ -21,11 +23,31 @@ def add_parser(sub: Any) -> None:
     r.add_argument("config", type=Path, help="the sweep's YAML config")
     r.add_argument("--out", type=Path, required=True, help="the sweep folder")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    where = r.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=integer(1),
+        default=None,
+        metavar="N",
+        help="run the tasks on a local Dask cluster of N worker processes (default: in this "
+        "process); the cores are shared among them",
+    )
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the tasks on the running Dask cluster of this scheduler (tcp://HOST:8786)",
+    )
     s = tools.add_parser("status", help="fits done / failed / to do")
     s.add_argument("folder", type=Path)
-    e = tools.add_parser("export", help="the results table as CSV")
+    e = tools.add_parser("export", help="the results table as CSV or Parquet")
     e.add_argument("folder", type=Path)
-    e.add_argument("--format", choices=["csv"], default="csv")
+    e.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default="csv",
+        help="results.csv or results.parquet in the folder (default %(default)s)",
+    )
     g = tools.add_parser("report", help="pictures: error against m, phase diagram over m × p")
     g.add_argument("folder", type=Path)
     g.add_argument(
@@ -57,39 +79,60 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load(args.config)
     _check_folder(args.out, creating=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.config, args.out / CONFIG_COPY)
-    fits = config.fits()
-    listed = [{"key": f.key, "problem": f.problem.to_dict(), "method": f.method.to_dict()}
-              for f in fits]  # fmt: skip
-    (args.out / "fits.json").write_text(json.dumps(listed, indent=1) + "\n")
-    counts = run_sweep(config, args.out, progress=not args.quiet)
+    with _executor(args.workers, args.scheduler) as executor:  # a bad address: no folder
+        args.out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(args.config, args.out / CONFIG_COPY)
+        fits = config.fits()
+        listed = [{"key": f.key, "problem": f.problem.to_dict(), "method": f.method.to_dict()}
+                  for f in fits]  # fmt: skip
+        (args.out / "fits.json").write_text(json.dumps(listed, indent=1) + "\n")
+        try:
+            counts = run_sweep(config, args.out, executor=executor, progress=not args.quiet)
+        except Interrupted as exc:
+            exc.kept = (f"every finished task is stored in {args.out}; run the same command "
+                        "again to continue")  # fmt: skip
+            raise
     print(_line(len(fits), counts, args.out))
     return 0
+
+
+@contextmanager
+def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    """None (in this process), or a Dask executor on local workers or a running cluster."""
+    if workers is None and scheduler is None:
+        yield None
+        return
+    from ..sweeps.distributed import dask_executor
+    from .speed import tune_process
+
+    with ExitStack() as stack:  # closes the client (and the cluster started here) on exit
+        try:
+            # local workers get this command's process tuning (see cli.speed)
+            executor = stack.enter_context(dask_executor(workers, scheduler, setup=tune_process))
+        except ValueError as exc:  # a malformed or unreachable scheduler address
+            raise UsageError(str(exc)) from None
+        yield executor
 
 
 def _status(args: argparse.Namespace) -> int:
     from ..sweeps import Store, load
 
     _check_folder(args.folder, creating=False)
-    total = len(load(args.folder / CONFIG_COPY).fits())
+    keys = {f.key for f in load(args.folder / CONFIG_COPY).fits()}
     store = Store(args.folder)
     try:
-        print(_line(total, store.counts(), args.folder))
+        print(_line(len(keys), store.counts(keys), args.folder))
     finally:
         store.close()
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
+    from ..sweeps.store import write_csv, write_parquet
 
     rows = _rows(args.folder)
-    out = args.folder / "results.csv"
-    names = sorted({k for r in rows for k in r})
-    with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=names)
-        w.writeheader()
-        w.writerows(rows)
+    out = args.folder / f"results.{args.format}"
+    (write_parquet if args.format == "parquet" else write_csv)(rows, out)
     print(f"{len(rows)} rows -> {out}")
     return 0
 

@@ -1,19 +1,24 @@
 """Sweeps: grids of fits from a YAML config, packed into batched tasks, stored in SQLite.
 
-This is the in-process core (config, tasks, store, resume, status, CSV export, report
-pictures in :mod:`untrained_cs.plots.sweep`); running tasks on a Dask cluster and Parquet
-export are still to come.
+Config (grid and zip axes), tasks, the store, resume, status, CSV and Parquet export and the
+report pictures (:mod:`untrained_cs.plots.sweep`). Tasks run in this process or on a Dask
+cluster (:mod:`untrained_cs.sweeps.distributed`, imported on demand: it loads Dask); either
+way the calling process alone writes the store.
 """
 
 from .config import Fit, SweepConfig, load, make_fit, parse
-from .run import Task, plan, run_sweep, run_task
+from .run import Executor, InProcess, Outcome, Task, Work, plan, run_sweep, run_task
 from .store import Store
 
 __all__ = [
+    "Executor",
     "Fit",
+    "InProcess",
+    "Outcome",
     "Store",
     "SweepConfig",
     "Task",
+    "Work",
     "load",
     "make_fit",
     "parse",

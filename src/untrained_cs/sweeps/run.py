@@ -1,4 +1,4 @@
-"""Running a sweep in this process: fits packed into batched tasks, results stored per task.
+"""Running a sweep: fits packed into batched tasks, run by an executor, stored per task.
 
 Fits that differ only in their root seed share every shape, so they are packed into one
 batched fit (:func:`~untrained_cs.pipeline.run_batch`, dense operators; other operators
@@ -6,23 +6,31 @@ run their fits one by one inside the task), at most ``batch`` members per task. 
 already stored as done are skipped, so running a sweep again continues it, and a config
 edited with new axis values runs only the new fits. A task that raises is retried
 ``retries`` times, then its fits are stored as failed with the error; the sweep goes on.
+
+Tasks run in this process by default (:class:`InProcess`); any :class:`Executor` can run
+them instead (:class:`~untrained_cs.sweeps.distributed.DaskExecutor`: a Dask cluster).
+Whatever runs them, the process calling :func:`run_sweep` is the only writer of the store:
+a task's :class:`Outcome` (metrics and, when kept, estimates as numpy) comes back to it and
+is stored in one transaction.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
+import torch
 
 from ..pipeline import Record, run, run_batch
 from ..problems import build
 from ..runfolder import package_version
 from .config import Fit, SweepConfig
-from .store import Store, row_for
+from .store import METRICS, Store, row_for
 
 
 @dataclass(frozen=True)
@@ -34,28 +42,106 @@ class Task:
 
 
 def plan(fits: list[Fit], batch: int) -> list[Task]:
-    """Group fits that differ only in their seed; split each group into chunks of ``batch``."""
+    """Group fits that differ only in their seed and, measured by a dense Gaussian matrix,
+    in ``measurement.m`` (run_batch pads the matrices to the largest m); split each group
+    into chunks of ``batch``, ordered by m so that a chunk pads little."""
+    dense = ("gaussian", "gaussian-bf16")  # the registry names of dense-matrix operators
     groups: dict[str, list[Fit]] = {}
     for f in fits:
         shape = {**f.problem.to_dict(), "seed": None, "method": f.method.to_dict()}
+        meas = shape["measurement"]
+        if meas["kind"] == "cs" and meas["operator"] in dense and meas["m"] is not None:
+            shape["measurement"] = {**meas, "m": None}
         groups.setdefault(json.dumps(shape, sort_keys=True), []).append(f)
     tasks: list[Task] = []
     for members in groups.values():
+        members.sort(key=lambda f: getattr(f.problem.measurement, "m", None) or 0)  # stable
         for start in range(0, len(members), batch):
             tasks.append(Task(len(tasks), tuple(members[start : start + batch])))
     return tasks
 
 
-def run_task(task: Task) -> list[Record]:
-    """The records of a task's fits, in its order."""
+def worker_device() -> str:
+    """The device of the process running a task: ``cuda`` when it has a GPU, else ``cpu``."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def run_task(task: Task, device: str | None = None) -> list[Record]:
+    """The records of a task's fits, in its order, fitted on ``device`` (default: this
+    process's, :func:`worker_device`)."""
+    device = device or worker_device()
     problems = [build(f.problem) for f in task.fits]
     method = task.fits[0].method
     try:
-        return run_batch(problems, method, device="cpu")
+        return run_batch(problems, method, device=device)
     except ValueError as exc:
         if "run_batch" not in str(exc):
             raise
-    return [run(p, f.method, device="cpu") for p, f in zip(problems, task.fits, strict=True)]
+    return [run(p, f.method, device=device) for p, f in zip(problems, task.fits, strict=True)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a finished task sends back: per fit, the metrics the store keeps (plain Python
+    values) and, when the sweep saves estimates, the estimate as a numpy array."""
+
+    metrics: tuple[dict[str, Any], ...]
+    estimates: tuple[np.ndarray, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Work:
+    """What runs a task where it is executed: ``runner``, then only what the store needs.
+
+    ``threads`` (when set) is the torch thread count of the executing thread, so that the
+    workers sharing a machine do not oversubscribe its cores.
+    """
+
+    runner: Callable[[Task], list[Record]] = run_task
+    save_estimates: bool = False
+    threads: int | None = None
+
+    def __call__(self, task: Task) -> Outcome:
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        records = self.runner(task)
+        metrics = tuple({k: _plain(r.metrics.get(k)) for k in METRICS} for r in records)
+        if not self.save_estimates:
+            return Outcome(metrics)
+        return Outcome(metrics, tuple(r.estimate.detach().cpu().numpy() for r in records))
+
+
+class Executor(Protocol):
+    """Runs a sweep's tasks; :func:`run_sweep` stores each result as it comes back."""
+
+    def run(
+        self, work: Work, tasks: Sequence[Task], retries: int
+    ) -> Iterator[tuple[Task, Outcome | str]]:
+        """Every task once, in the order they finish, with its outcome or, when all of its
+        ``retries + 1`` tries raised, the one-line error of the last."""
+        ...
+
+
+class InProcess:
+    """The default executor: tasks one after another in this process."""
+
+    def run(
+        self, work: Work, tasks: Sequence[Task], retries: int
+    ) -> Iterator[tuple[Task, Outcome | str]]:
+        for task in tasks:
+            result: Outcome | str = ""
+            for _ in range(retries + 1):
+                try:
+                    result = work(task)
+                    break
+                except Exception as exc:  # a failing task is recorded, the sweep goes on
+                    result = error_line(exc)
+            yield task, result
+
+
+def error_line(exc: BaseException) -> str:
+    """How a failed fit's error is stored: the exception's type and first line."""
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
 
 
 def run_sweep(
@@ -63,46 +149,52 @@ def run_sweep(
     folder: Path,
     *,
     runner: Callable[[Task], list[Record]] = run_task,
+    executor: Executor | None = None,
     progress: bool = True,
 ) -> dict[str, int]:
-    """Run every fit of ``config`` not yet done in ``folder``; return the status counts."""
+    """Run every fit of ``config`` not yet done in ``folder``; return the status counts of
+    the config's fits. Tasks run on ``executor`` (default: :class:`InProcess`); this
+    process alone writes the store, one transaction per finished task."""
     fits = config.fits()
+    Path(folder).mkdir(parents=True, exist_ok=True)
     store = Store(folder)
     try:
         done = store.done()
         todo = [f for f in fits if f.key not in done]
         bar = _bar(len(fits), len(fits) - len(todo), progress)
-        for task in plan(todo, config.batch):
-            store.write(_attempt(task, config, folder, runner))
+        work, version = Work(runner, config.save_estimates), package_version()
+        tasks = plan(todo, config.batch)
+        for task, result in (executor or InProcess()).run(work, tasks, config.retries):
+            store.write(_rows(folder, task, result, version))
             if bar is not None:
                 bar.update(len(task.fits))
         if bar is not None:
             bar.close()
-        return store.counts()
+        return store.counts({f.key for f in fits})
     finally:
         store.close()
 
 
-def _attempt(task: Task, config: SweepConfig, folder: Path, runner) -> list[dict]:
-    version, error = package_version(), ""
-    for _ in range(config.retries + 1):
-        try:
-            records = runner(task)
-        except Exception as exc:  # a failing task is recorded, the sweep goes on
-            error = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
-            continue
-        if config.save_estimates:
-            _save_estimates(folder, task, records)
-        return [row_for(f, task.index, r.metrics, None, version)
-                for f, r in zip(task.fits, records, strict=True)]  # fmt: skip
-    return [row_for(f, task.index, None, error, version) for f in task.fits]
+def _rows(folder: Path, task: Task, result: Outcome | str, version: str) -> list[dict]:
+    """The store rows of a finished task (its estimates saved first, so a done row has one)."""
+    if isinstance(result, str):
+        return [row_for(f, task.index, None, result, version) for f in task.fits]
+    if result.estimates is not None:
+        out = folder / "estimates"
+        out.mkdir(exist_ok=True)
+        for f, estimate in zip(task.fits, result.estimates, strict=True):
+            np.save(out / f"{f.key}.npy", estimate)
+    return [row_for(f, task.index, m, None, version)
+            for f, m in zip(task.fits, result.metrics, strict=True)]  # fmt: skip
 
 
-def _save_estimates(folder: Path, task: Task, records: list[Record]) -> None:
-    out = folder / "estimates"
-    out.mkdir(exist_ok=True)
-    for f, r in zip(task.fits, records, strict=True):
-        np.save(out / f"{f.key}.npy", r.estimate.numpy())
+def _plain(value: Any) -> Any:
+    """A metric as a plain Python value (numpy and 0-d torch scalars unwrapped)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
+    return value
 
 
 def _bar(total: int, done: int, enabled: bool):

@@ -3,11 +3,13 @@
 Every spec field is a column (``signal_*``, ``measurement_*``, ``method_*``, ``seed``),
 beside the metrics, the task, the status (``done`` / ``failed`` with its error), the
 package version and the time. Only the coordinating process writes, one transaction per
-task, so a crash leaves all of a task's rows or none.
+task, so a crash leaves all of a task's rows or none. The table exports as CSV or Parquet
+with the same columns and rows.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 import time
@@ -52,18 +54,28 @@ class Store:
         """Keys of the fits stored as done (a failed fit is tried again on the next run)."""
         return {k for (k,) in self.db.execute("SELECT key FROM fits WHERE status = 'done'")}
 
-    def counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT status, COUNT(*) FROM fits GROUP BY status"))
+    def counts(self, keys: set[str] | None = None) -> dict[str, int]:
+        """Fits per status, of every stored fit or only of those in ``keys`` (a config's:
+        rows of fits a config no longer names are not counted)."""
+        if keys is None:
+            return dict(self.db.execute("SELECT status, COUNT(*) FROM fits GROUP BY status"))
+        out: dict[str, int] = {}
+        for key, status in self.db.execute("SELECT key, status FROM fits"):
+            if key in keys:
+                out[status] = out.get(status, 0) + 1
+        return out
 
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Insert (or replace) the rows of one task in one transaction."""
         rows = list(rows)
         with self.db:  # one transaction: all of the task's rows or none
             for row in rows:
-                for name, value in row.items():
+                for name in row:
                     if name not in self.columns:
-                        kind = "REAL" if isinstance(value, int | float) else "TEXT"
-                        self.db.execute(f'ALTER TABLE fits ADD COLUMN "{name}" {kind}')
+                        # no declared type: values keep their own (an int stays an int, and
+                        # a column first met as None, in a failed row, does not turn later
+                        # numbers into text)
+                        self.db.execute(f'ALTER TABLE fits ADD COLUMN "{name}"')
                         self.columns.add(name)
                 names = ", ".join(f'"{n}"' for n in row)
                 marks = ", ".join("?" for _ in row)
@@ -98,3 +110,38 @@ def _sql(value: Any) -> Any:
     if isinstance(value, list | dict):
         return json.dumps(value)
     return value
+
+
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The exported columns: every name any row has, sorted."""
+    return sorted({k for r in rows for k in r})
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    """The rows as CSV (a missing value: an empty field)."""
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=columns(rows))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    """The rows as Parquet, the CSV's columns in its order: a column whose values are all
+    integers is int64, all numbers float64, anything else (or nothing) string; missing
+    values are nulls."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: _array([r.get(name) for r in rows]) for name in columns(rows)})
+    pq.write_table(table, path)
+
+
+def _array(values: list[Any]):
+    import pyarrow as pa
+
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pa.array(values, type=pa.int64())
+    if present and all(isinstance(v, int | float) for v in present):
+        return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
+    return pa.array([None if v is None else str(v) for v in values], type=pa.string())
