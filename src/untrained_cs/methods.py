@@ -49,8 +49,15 @@ class GeneratorFit:
     stop: str = "auto"
     holdout_fraction: float = 0.1
     recipe: str = "project"
+    #: two-layer only: the triangular kernel's half-width (None: the generator's default)
+    kernel_width: float | None = None
 
     def __post_init__(self) -> None:
+        if self.kernel_width is not None:
+            if self.generator != "two-layer":
+                raise ValueError("kernel_width applies to the two-layer generator only")
+            if not (math.isfinite(self.kernel_width) and self.kernel_width > 0):
+                raise ValueError(f"kernel_width must be > 0, got {self.kernel_width}")
         if self.recipe not in RECIPES:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.generator not in GENERATOR_NAMES:
@@ -98,8 +105,11 @@ class GeneratorFit:
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, **dataclasses.asdict(self)}
-        if self.recipe == "project":  # keys (spec hashes) of earlier runs stay as they were
+        # settings at their defaults are left out, so the keys of earlier runs stay the same
+        if self.recipe == "project":
             del d["recipe"]
+        if self.kernel_width is None:
+            del d["kernel_width"]
         return d
 
 

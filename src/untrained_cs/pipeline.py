@@ -86,16 +86,20 @@ def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
     return method.resolved(problem_kind(problem), problem.spec.noisy)
 
 
-def build_generator(problem: Problem, method: GeneratorFit) -> Generator:
-    """The method's generator for the problem (resolved settings, seeds from the spec)."""
+def build_generator(
+    problem: Problem, method: GeneratorFit, seeds: list[int] | None = None
+) -> Generator:
+    """The method's generator for the problem (resolved settings); one member seeded from
+    the spec, or one member per seed of ``seeds`` (a batch of problems like this one)."""
     method = resolve(problem, method)
     return make_generator(
         method.generator,
         problem.operator.in_shape,
         method.channels,
         method.layers,
-        seed=member_seeds(problem.spec.seed, 1),
+        seed=member_seeds(problem.spec.seed, 1) if seeds is None else seeds,
         signed=signed_output(problem),
+        kernel_width=method.kernel_width,
     )
 
 
@@ -286,10 +290,7 @@ def run_batch(
     method = resolve(first, method)
     operator, y = stack_dense(problems)
     seeds = [member_seeds(p.spec.seed, 1)[0] for p in problems]
-    gen = generator or make_generator(
-        method.generator, operator.in_shape, method.channels, method.layers, seed=seeds,
-        signed=signed_output(first),
-    )  # fmt: skip
+    gen = generator or build_generator(first, method, seeds)
     truth = torch.stack([p.truth for p in problems])
     held_seeds = tuple(derive_seed(p.spec.seed, "holdout") for p in problems)
     result = fit(

@@ -36,6 +36,7 @@ def make_generator(
     layers: int | None = 5,
     seed: int | Sequence[int] = 0,
     signed: bool = False,
+    kernel_width: float | None = None,
 ) -> Generator:
     """One generator of ``out_shape`` (a list of seeds gives that many members).
 
@@ -44,7 +45,10 @@ def make_generator(
             defaults; channels/layers do not apply), ``two-layer`` (ReLU(UC)v with
             ``channels`` = k), ``linear`` (Jc with J = W diag(σ) Vᵀ, σᵢ² = γⁱ).
         signed: outputs in (−1, 1) instead of (0, 1) (no sigmoid for the deep decoder).
+        kernel_width: the two-layer generator's triangular half-width (None: its default).
     """
+    if kernel_width is not None and name != "two-layer":
+        raise ValueError("kernel_width applies to the two-layer generator only")
     if name == "deep-decoder":
         return DeepDecoder(
             out_shape, channels=channels or 64, layers=layers or 5, seed=seed, sigmoid=not signed
@@ -53,7 +57,10 @@ def make_generator(
         dip = DeepImagePrior(out_shape, seed=seed)
         return Signed(dip) if signed else dip
     if name == "two-layer":
-        return TwoLayerGenerator(out_shape, channels=channels or 128, seed=seed)
+        if kernel_width is None:
+            return TwoLayerGenerator(out_shape, channels=channels or 128, seed=seed)
+        kernel = ("triangular", float(kernel_width))
+        return TwoLayerGenerator(out_shape, channels=channels or 128, kernel=kernel, seed=seed)
     if name == "linear":
         return _linear(out_shape, seed)
     raise ValueError(f"unknown generator {name!r}; choose from {', '.join(GENERATORS)}")
