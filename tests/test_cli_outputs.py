@@ -121,7 +121,7 @@ def test_a_full_disk_while_writing_keeps_the_metrics(tmp_path, capsys, monkeypat
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("untrained_cs.plots.save_image", full)
+    monkeypatch.setattr("untrained_cs.plots.run.save_image", full)
     out = tmp_path / "run"
     code = main([*TINY, "--out", str(out)])
     captured = capsys.readouterr()

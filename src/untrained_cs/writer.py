@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import plots
 from .pipeline import Record
+from .plots import run as run_plots
 from .problems import Problem
 
 LABELS = {"deep-decoder": "deep decoder", "dip": "DIP", "two-layer": "two-layer", "linear": "Jc"}
@@ -44,16 +44,16 @@ def write_record(
     if truth.dim() == 2 and truth.shape[0] == 1:  # a 1D signal [1, n]
         series = {"truth": truth, label(record): est}
         series.update({name: b.estimate for name, b in (baselines or {}).items()})
-        plots.signals(folder / "comparison.png", series, title)
+        run_plots.signals(folder / "comparison.png", series, title)
     else:
-        plots.save_image(folder / "reconstruction.png", est / peak)
-        plots.save_image(folder / "truth.png", truth / peak)
+        run_plots.save_image(folder / "reconstruction.png", est / peak)
+        run_plots.save_image(folder / "truth.png", truth / peak)
         panels = [("truth", truth / peak)]
         for name, b in (baselines or {}).items():
             panels.append((f"{name} {_db(b.metrics['psnr'])}", b.estimate / peak))
         panels.append((f"{label(record)} {_db(record.metrics['psnr'])}", est / peak))
         error = (f"|error| {label(record)}", (est - truth).abs() / peak)
-        plots.comparison(folder / "comparison.png", panels, error=error)
+        run_plots.comparison(folder / "comparison.png", panels, error=error)
     if record.history is not None:
         write_curves(folder / "curves.png", record, title)
         write_history(folder / "history.csv", record.history)
@@ -76,7 +76,7 @@ def write_curves(path: Path, record: Record, title: str) -> None:
     if "mse" in h:
         series["true MSE (÷ range²)"] = h["mse"][:, 0]
         series["PSNR (dB)"] = h["psnr"][:, 0]
-    plots.curves(path, h["iteration"], series, record.metrics.get("best_iteration"), title)
+    run_plots.curves(path, h["iteration"], series, record.metrics.get("best_iteration"), title)
 
 
 def write_history(path: Path, history: dict[str, np.ndarray], member: int = 0) -> None:

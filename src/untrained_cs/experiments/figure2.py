@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..theory.basis import (
@@ -20,6 +21,7 @@ from ..theory.basis import (
     smooth_signal,
     trig_basis,
 )
+from .claims import Claim, check
 
 
 @dataclass(frozen=True)
@@ -75,3 +77,46 @@ def figure2_data(
 def _eq10_index(column: int, n: int) -> int:
     """The eq (10) number i of the function in ``trig_basis(n)``'s ``column`` (up to sign)."""
     return next(i for i in range(n) if paper_index_column(i, n)[0] == column)
+
+
+# --- `untrained-cs reproduce fig2` (see :mod:`.claims`) ---------------------------------
+
+TITLE = "Figure 2: trigonometric basis functions"
+#: the paper's own setting costs milliseconds, so every scale runs it
+SETTINGS = {"smoke": DEFAULTS, "cpu": DEFAULTS, "paper": DEFAULTS}
+#: frequencies of positions 1, 2, 6, 21 in singular-vector order (constant, then pairs)
+PAPER_FREQUENCIES = [0, 1, 3, 10]
+
+
+def data(settings: Figure2Defaults, seed: int = 0) -> dict[str, Any]:
+    return figure2_data(settings.n, settings.functions, settings.p, seed)
+
+
+def plot(data: dict[str, Any], folder: Path) -> list[str]:
+    from ..plots.theory import figure2
+
+    figure2(folder / "fig2.png", data)
+    return ["fig2.png"]
+
+
+def claims(data: dict[str, Any]) -> list[Claim]:
+    err = data["orthonormality_error"]
+    freqs = data["frequencies"]
+    paper_order = data["positions"] == [1, 2, 6, 21]
+    shown = "/".join(str(f) for f in freqs)
+    eq10 = "/".join(str(i) for i in data["eq10_indices"])
+    return [
+        check(
+            "the trigonometric functions w_1, ..., w_n of eq (10) are an orthonormal basis",
+            err,
+            err < 1e-10,
+            f"max |WᵀW − I| = {err:.1e} at n = {data['n']}",
+        ),  # fmt: skip
+        check(
+            "Figure 2 shows the 1st, 2nd, 6th and 21st trigonometric basis functions",
+            shown,
+            paper_order and freqs == PAPER_FREQUENCIES,
+            f"counted in singular-vector order (the constant, then cos/sin pairs) they have "
+            f"frequencies {shown}; in eq (10)'s numbering they are i = {eq10}",
+        ),
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from ..theory.weights import (
     sigma_first_row,
     spectral_deviation,
 )
+from .claims import Claim, check
 
 Kernels = Sequence[tuple[torch.Tensor, str]]
 
@@ -173,3 +174,102 @@ def kernel_file_data(
     the Monte-Carlo check's kernel (at its own length)."""
     u = load_kernel(path)
     return weights_data([(u, f"file {Path(path).name}")], u, mc_channels, mc_draws, seed)
+
+
+# --- `untrained-cs reproduce fig3` (see :mod:`.claims`) ---------------------------------
+
+TITLE = "Figure 3: triangular kernels and their eq (11) weights"
+#: the paper's own setting costs seconds; smoke skips the largest Monte-Carlo k
+SETTINGS = {
+    "smoke": replace(DEFAULTS, mc_channels=(16, 64), mc_n=32),
+    "cpu": DEFAULTS,
+    "paper": DEFAULTS,
+}
+#: the share of the weights' energy counted as "low frequency": the lowest 10 % of them
+LOW_SHARE = 0.1
+
+
+def data(settings: Figure3Defaults, seed: int = 0) -> dict[str, Any]:
+    d = figure3_data(settings.n, settings.widths, settings.kernel, settings.mc_channels,
+                     settings.mc_n, settings.mc_draws, seed)  # fmt: skip
+    for k in d["kernels"]:
+        k.update(decay_fits(np.asarray(k["sigma"]), k["start"], k["stop"]))
+        k["low_share"] = low_frequency_share(np.asarray(k["sigma_by_frequency"]))
+    return {**d, "widths": list(settings.widths), "notes": [SCALE_NOTE]}
+
+
+def decay_fits(sigma: np.ndarray, start: int, stop: int) -> dict[str, float]:
+    """R² of straight lines through log σ_i² over the fitted range: against i (geometric
+    decay, a line on semi-log axes) and against log i (a power law, a line on log–log)."""
+    s2 = np.log(np.maximum(np.sort(sigma**2)[::-1][start:stop], 1e-300))
+    i = np.arange(start, stop, dtype=float) + 1
+    return {"r2_geometric": _r2(i, s2), "r2_power": _r2(np.log(i), s2)}
+
+
+def _r2(x: np.ndarray, y: np.ndarray) -> float:
+    if len(x) < 3:
+        return float("nan")
+    fit = np.polyval(np.polyfit(x, y, 1), x)
+    return float(1 - np.square(y - fit).sum() / max(np.square(y - y.mean()).sum(), 1e-300))
+
+
+def low_frequency_share(sigma_by_frequency: np.ndarray, share: float = LOW_SHARE) -> float:
+    """Σσ² over the lowest ``share`` of frequencies (both signs) over Σσ²."""
+    n = len(sigma_by_frequency)
+    freq = np.minimum(np.arange(n), n - np.arange(n))
+    s2 = sigma_by_frequency**2
+    return float(s2[freq <= share * n / 2].sum() / s2.sum())
+
+
+def plot(data: dict[str, Any], folder: Path) -> list[str]:
+    from ..plots.theory import figure3
+
+    figure3(folder / "fig3.png", data)
+    return ["fig3.png"]
+
+
+def claims(data: dict[str, Any]) -> list[Claim]:
+    ks = data["kernels"]
+    shares = [k["low_share"] for k in ks]
+    widths = "/".join(f"{w:g}" for w in data["widths"])
+    geo = [k["r2_geometric"] for k in ks]
+    power = [k["r2_power"] for k in ks]
+    decaying = [g for g in geo if np.isfinite(g)]
+    eig = max(k.get("explicit_eig_rel_error", float("nan")) for k in ks)
+    rows = [
+        check(
+            "the wider the kernel, the more the weights are concentrated towards the low "
+            "frequencies",
+            "/".join(f"{s:.3f}" for s in shares),
+            all(a < b for a, b in zip(shares, shares[1:], strict=False)),
+            f"share of Σσ² in the lowest {LOW_SHARE:.0%} of frequencies at half-widths {widths}",
+        ),  # fmt: skip
+        check(
+            "the lower singular values decay geometrically, σ_i² = γ^i (a straight line "
+            "where the weights fall)",
+            min(decaying, default=None),
+            bool(decaying) and min(decaying) >= 0.95,
+            "R² of log σ_i² against i: " + "/".join(f"{g:.3f}" for g in geo) + "; against "
+            "log i (a power law, the caption's 'straight line in the log-log plot'): "
+            + "/".join(f"{p:.3f}" for p in power)
+            + " (nan: flat weights, nothing decays)",
+        ),
+        # fmt: skip
+        check(
+            "σ of eq (11) are the singular values of Σ(U)^{1/2}: its eigenvalues are σ_i²",
+            eig,
+            eig < 1e-6,
+            f"max relative error against the explicit Σ(U) eigenvalues {eig:.1e}",
+        ),  # fmt: skip
+    ]
+    mc = data.get("monte_carlo")
+    if mc:
+        dev = mc["deviation"]
+        rows.append(check(
+            "the Jacobian's spectrum is well approximated by values that depend on u only "
+            "(E[JJᵀ] → Σ(U) as the channels k grow)", dev[-1],
+            all(a > b for a, b in zip(dev, dev[1:], strict=False)),
+            "relative spectral deviation at k = " + "/".join(str(k) for k in mc["channels"])
+            + ": " + "/".join(f"{d:.3f}" for d in dev),
+        ))  # fmt: skip
+    return rows

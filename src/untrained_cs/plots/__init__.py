@@ -1,26 +1,7 @@
-"""Pictures (matplotlib, Agg backend: no display needed).
+"""Pictures (matplotlib, Agg backend: no display needed), one module per kind of picture.
 
 :mod:`.run` draws the run-folder pictures (images, comparisons, curves); :mod:`.theory`
-the theory figures (Figures 2–4, the theorem curves).
+the theory tools' figures (Figures 2–4, the theorem curves); :mod:`.figure1`,
+:mod:`.figure4`, :mod:`.figure5` and :mod:`.phase` the reproduced experiments' figures;
+:mod:`.sweep` a sweep's report.
 """
-
-from . import run, theory
-from .run import comparison, curves, save_image, signals, to_display
-from .theory import figure2, figure3, figure4, theorem1, theorem2, theorem_curve, weights
-
-__all__ = [
-    "comparison",
-    "curves",
-    "figure2",
-    "figure3",
-    "figure4",
-    "run",
-    "save_image",
-    "signals",
-    "theorem1",
-    "theorem2",
-    "theorem_curve",
-    "theory",
-    "to_display",
-    "weights",
-]

@@ -2,7 +2,9 @@
 
 Fits that differ only in their root seed share every shape, so they are packed into one
 batched fit (:func:`~untrained_cs.pipeline.run_batch`, dense operators; other operators
-run their fits one by one inside the task), at most ``batch`` members per task. Fits
+run their fits one by one inside the task), at most ``batch`` members per task; with a
+dense Gaussian operator fits that also differ in m share a task (rows zero-padded to the
+largest m, members sorted by m so that little is padded). Fits
 already stored as done are skipped, so running a sweep again continues it, and a config
 edited with new axis values runs only the new fits. A task that raises is retried
 ``retries`` times, then its fits are stored as failed with the error; the sweep goes on.

@@ -1,0 +1,117 @@
+"""Sweep engine throughput: the same grid as a loop of single fits, as an in-process sweep,
+and on a 2-worker Dask LocalCluster; fits per minute and the ratios against the loop.
+
+Two grids (:data:`GRIDS`): 256 two-layer fits (p-smooth signals, n = 64, four m, 64 seeds,
+plain GD) and 64 deep decoders at 32² (camera, m = n/4, 64 seeds, Adam, an iteration cap
+so that the loop side stays minutes). The loop runs :func:`untrained_cs.pipeline.run` on
+every fit; the sweeps run :func:`untrained_cs.sweeps.run_sweep` into a fresh folder (the
+store, the planner, batched tasks with stopped members dropped). Each side runs in a fresh
+process. Run from the repository root::
+
+    python -m bench.sweep_engine [--grid two-layer|deep-decoder] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from .harness import isolated
+
+GRIDS: dict[str, dict[str, Any]] = {
+    "two-layer": {
+        "base": {
+            "problem": {"signal": {"kind": "smooth", "n": 64, "p": 5},
+                        "measurement": {"kind": "cs", "operator": "gaussian", "m": 8}},
+            "method": {"kind": "generator", "generator": "two-layer", "optimizer": "gd",
+                       "max_iters": 3000},
+        },
+        "grid": {"measurement.m": [8, 16, 24, 32], "seed": list(range(64))},
+        "batch": 64,
+    },
+    "deep-decoder": {
+        "base": {
+            "problem": {"signal": {"kind": "image", "image": "camera", "size": 32},
+                        "measurement": {"kind": "cs", "operator": "gaussian", "ratio": 0.25}},
+            "method": {"kind": "generator", "generator": "deep-decoder", "channels": 64,
+                       "layers": 5, "max_iters": 500},
+        },
+        "grid": {"seed": list(range(64))},
+        "batch": 16,
+    },
+}  # fmt: skip
+SIDES = ("loop", "in-process", "local-cluster-2")
+
+
+def run_side(grid: str, side: str) -> dict[str, Any]:
+    """Time one side on one grid (called in a fresh process)."""
+    from untrained_cs.cli.speed import tune_process
+    from untrained_cs.pipeline import run
+    from untrained_cs.problems import build
+    from untrained_cs.sweeps import Store, parse, run_sweep
+
+    tune_process()
+    config = parse(GRIDS[grid], grid)
+    fits = config.fits()
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        if side == "loop":
+            errors = [run(build(f.problem), f.method, device="cpu").metrics["rel_error"]
+                      for f in fits]  # fmt: skip
+        else:
+            executor = _cluster(2) if side.startswith("local-cluster") else None
+            with executor or nullcontext() as ex:
+                counts = run_sweep(config, Path(tmp), executor=ex, progress=False)
+            assert counts.get("done") == len(fits), counts
+            store = Store(Path(tmp))
+            errors = [r["rel_error"] for r in store.rows()]
+            store.close()
+        seconds = time.perf_counter() - start
+    return {"fits": len(fits), "seconds": seconds,
+            "mean_rel_error": sum(errors) / len(errors)}  # fmt: skip
+
+
+def _cluster(workers: int):
+    from untrained_cs.cli.speed import tune_process
+    from untrained_cs.sweeps.distributed import dask_executor
+
+    return dask_executor(workers, setup=tune_process)
+
+
+def engine_rows(grids: list[str]) -> list[dict[str, Any]]:
+    """One row per (grid, side), with fits per minute and the speed-up over the loop."""
+    rows = []
+    for grid in grids:
+        loop_seconds = None
+        for side in SIDES:
+            out = isolated(run_side, grid=grid, side=side)
+            loop_seconds = out["seconds"] if side == "loop" else loop_seconds
+            rows.append({
+                "grid": grid, "side": side, "fits": out["fits"],
+                "seconds": round(out["seconds"], 1),
+                "fits_per_minute": round(60 * out["fits"] / out["seconds"], 1),
+                "vs_loop": round(loop_seconds / out["seconds"], 2) if loop_seconds else None,
+                "mean_rel_error": round(out["mean_rel_error"], 5),
+                "peak_mem_mb": round(out["peak_mem_mb"], 1),
+            })  # fmt: skip
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.sweep_engine", description=__doc__)
+    parser.add_argument("--grid", choices=list(GRIDS), action="append", help="default: both")
+    parser.add_argument("--json", action="store_true", help="one JSON object per row")
+    args = parser.parse_args(argv)
+    for row in engine_rows(args.grid or list(GRIDS)):
+        print(json.dumps(row) if args.json else " | ".join(f"{k}={v}" for k, v in row.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

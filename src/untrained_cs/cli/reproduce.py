@@ -1,0 +1,107 @@
+"""`untrained-cs reproduce EXPERIMENT... --scale S`: the paper's figures and claims, checked.
+
+Writes one folder: per experiment its figures and ``data.json``, and ``report.md`` (figures,
+settings, claims tables) and ``claims.json`` over all of them. The paper's scale is a GPU
+job; on a CPU it is refused with the probed time and memory unless ``--force``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from .common import UsageError, add_output_arguments, add_threads_argument, integer, staged_run
+
+#: on a CPU, the paper's scale is refused when an experiment is expected to pass this
+CPU_LIMIT_S = 3600.0
+
+
+def add_parser(sub: Any) -> None:
+    from ..experiments.claims import SCALES
+    from ..experiments.registry import NAMES
+
+    p = sub.add_parser(
+        "reproduce",
+        help="the paper's figures in their own settings, with a claims report",
+        description="Run the paper's experiments (" + ", ".join(NAMES) + ", or all) and "
+        "write report.md and claims.json: per claim the paper's words, its number, the "
+        "measured number and a verdict.",
+    )
+    p.add_argument("experiments", nargs="+", metavar="EXPERIMENT",
+                   choices=[*NAMES, "all"], help="experiments to run, or all")  # fmt: skip
+    p.add_argument(
+        "--scale", choices=SCALES, default="cpu",
+        help="smoke: seconds each (tests); cpu: all in minutes on a laptop CPU, every regime "
+        "kept; paper: the paper's sizes (a GPU job). Default cpu",
+    )  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="run the paper's scale even where it is refused (a CPU)")  # fmt: skip
+    p.add_argument("--seed", type=integer(0, 2**63 - 1), default=0, help="root seed")
+    add_threads_argument(p)
+    add_output_arguments(p, "the claims")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..experiments.registry import expand
+    from ..experiments.report import run_one, write_report
+    from ..writer import to_json
+
+    names = expand(args.experiments)
+    _check_scale(names, args.scale, args.force)
+    start = time.perf_counter()
+    sections = []
+    with staged_run(args.out, f"reproduce-{args.scale}", args.overwrite) as folder:
+        for i, name in enumerate(names):
+            if not args.quiet:
+                sys.stderr.write(f"[{i + 1}/{len(names)}] {name} ({args.scale}) ...\n")
+            section = run_one(name, args.scale, folder.staging, args.seed)
+            sections.append(section)
+            if not args.quiet:
+                sys.stderr.write(f"    {name}: {_tally(section.claims)}, {section.seconds:.0f} s\n")
+        write_report(folder.staging, sections, args.scale, time.perf_counter() - start)
+    claims = [c for s in sections for c in s.claims]
+    if args.json:
+        print(to_json({s.name: [c.to_dict() for c in s.claims] for s in sections}))
+    else:
+        print(f"{len(sections)} experiments: {_tally(claims)}; "
+              f"{time.perf_counter() - start:.0f} s -> {folder.out}")  # fmt: skip
+    return 0
+
+
+def _tally(claims: list) -> str:
+    verdicts = [c.verdict for c in claims]
+    return (f"{verdicts.count('holds')} hold, {verdicts.count('does not hold')} do not hold, "
+            f"{verdicts.count('not comparable')} not comparable")  # fmt: skip
+
+
+def _check_scale(names: list[str], scale: str, force: bool) -> None:
+    """Refuse the paper's scale on a CPU (before any work), naming the probed cost."""
+    import torch
+
+    if scale != "paper" or force or torch.cuda.is_available():
+        return
+    from ..experiments.report import cost
+    from ..resources import GB, free_memory
+
+    heavy = []
+    for name in names:
+        c = cost(name, scale)
+        if c is not None and (c.seconds > CPU_LIMIT_S or c.bytes > free_memory()):
+            heavy.append(f"{name} ~{_duration(c.seconds)}, {c.bytes / GB:.1f} GB")
+    if heavy:
+        raise UsageError(
+            "--scale paper is a GPU job and no GPU is available: estimated on this CPU "
+            + "; ".join(heavy)
+            + " (timed probes). Run it on a GPU, use --scale cpu, or pass "
+            "--force"
+        )
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"

@@ -1,0 +1,79 @@
+"""What every reproduced experiment shares: its claims rows and its scales.
+
+An experiment module (``figure1`` ... ``phase``) holds its settings once per scale
+(``SETTINGS = {"smoke": ..., "cpu": ..., "paper": ...}``, frozen dataclasses whose fields
+cite their source), ``data(settings, seed) -> dict`` (the numbers behind the figure, JSON
+safe), ``plot(data, folder) -> list[str]`` (the files it drew, paper-like axes) and
+``claims(data) -> list[Claim]`` (the paper's statements checked against the measured
+numbers). :mod:`untrained_cs.experiments.registry` lists them for ``reproduce``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SCALES = ("smoke", "cpu", "paper")
+HOLDS, FAILS, NOT_COMPARABLE = "holds", "does not hold", "not comparable"
+VERDICTS = (HOLDS, FAILS, NOT_COMPARABLE)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row of an experiment's claims table.
+
+    ``claim`` is the paper's statement (its words where it has them), ``paper`` the number
+    the paper gives ("" when it gives none), ``measured`` what this run measured (a number,
+    or a short text such as "0.87 / 0.89"), ``verdict`` one of :data:`VERDICTS` and
+    ``reason`` one line saying why.
+    """
+
+    claim: str
+    paper: str
+    measured: float | int | str | None
+    verdict: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        m = d["measured"]
+        if isinstance(m, float) and not math.isfinite(m):
+            d["measured"] = None
+        return d
+
+
+def check(
+    claim: str, measured: float | int | str | None, holds: bool, reason: str, paper: str = ""
+) -> Claim:
+    """A claim row whose verdict is ``holds`` or ``does not hold`` by the test ``holds``.
+
+    A measured value that is missing or not finite makes the row ``not comparable``.
+    """
+    missing = measured is None or (isinstance(measured, float) and not math.isfinite(measured))
+    if missing:
+        return Claim(claim, paper, None, NOT_COMPARABLE, f"no finite measurement; {reason}")
+    return Claim(claim, paper, measured, HOLDS if holds else FAILS, reason)
+
+
+def settings_dict(settings: Any) -> dict[str, Any]:
+    """A settings dataclass as a JSON-safe dict (tuples as lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one experiment at one scale is expected to take on the device it would run on.
+
+    ``seconds`` comes from timing a short probe of the real workload (a few iterations of
+    its largest fit) scaled by the iteration counts; ``bytes`` is the peak memory estimate;
+    ``basis`` says in one line how both were obtained.
+    """
+
+    seconds: float
+    bytes: int
+    basis: str

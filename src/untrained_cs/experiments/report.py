@@ -1,0 +1,143 @@
+"""Run experiments and write what ``reproduce`` leaves: per experiment its figures and
+``data.json``, and over all of them ``report.md`` (figures, settings, claims tables) and
+``claims.json`` (the same rows for machines)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..writer import to_json
+from .claims import SCALES, Claim, Cost, settings_dict
+from .registry import experiment
+
+
+@dataclass
+class Section:
+    """One experiment's outcome: its settings, files, claims and wall time."""
+
+    name: str
+    title: str
+    settings: dict[str, Any]
+    files: list[str]
+    claims: list[Claim]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "title": self.title, "settings": self.settings,
+            "files": self.files, "seconds": self.seconds, "notes": self.notes,
+            "claims": [c.to_dict() for c in self.claims],
+        }  # fmt: skip
+
+
+def settings_for(name: str, scale: str) -> Any:
+    """The settings of experiment ``name`` at ``scale``."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
+    return experiment(name).SETTINGS[scale]
+
+
+def cost(name: str, scale: str) -> Cost | None:
+    """What experiment ``name`` is expected to take at ``scale`` (its own timed probe), or
+    None for the experiments that cost seconds at every scale (they define no ``cost``)."""
+    module = experiment(name)
+    probe = getattr(module, "cost", None)
+    return None if probe is None else probe(module.SETTINGS[scale])
+
+
+def run_one(name: str, scale: str, folder: Path, seed: int = 0) -> Section:
+    """Run experiment ``name`` at ``scale``, writing its files into ``folder/name``."""
+    module = experiment(name)
+    settings = module.SETTINGS[scale]
+    out = folder / name
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    data = module.data(settings, seed=seed)
+    seconds = time.perf_counter() - start
+    (out / "data.json").write_text(to_json(data) + "\n")
+    files = [f"{name}/{f}" for f in module.plot(data, out)]
+    claims = list(module.claims(data))
+    notes = list(data.get("notes", [])) if isinstance(data, dict) else []
+    return Section(name, module.TITLE, settings_dict(settings), files, claims, seconds, notes)
+
+
+def machine() -> dict[str, Any]:
+    """Where the numbers came from: CPU model, cores, torch, device, date."""
+    info = {
+        "cpu": _cpu_model(), "cores": torch.get_num_threads(), "torch": torch.__version__,
+        "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+    }  # fmt: skip
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def write_report(folder: Path, sections: list[Section], scale: str, seconds: float) -> None:
+    """``report.md`` and ``claims.json`` of the experiments run into ``folder``."""
+    info = machine()
+    doc = {"scale": scale, "seconds": seconds, "machine": info,
+           "experiments": [s.to_dict() for s in sections]}  # fmt: skip
+    (folder / "claims.json").write_text(to_json(doc, indent=1) + "\n")
+    (folder / "report.md").write_text(markdown(sections, scale, seconds, info))
+
+
+def markdown(sections: list[Section], scale: str, seconds: float, info: dict[str, Any]) -> str:
+    """The human report: a summary, then per experiment its figures, settings and claims."""
+    lines = [
+        f"# Reproduction of the paper's experiments (scale: {scale})", "",
+        f"Machine: {info['cpu']}, {info['cores']} threads, device {info['device']}, "
+        f"torch {info['torch']}, {info['date']}. Wall time {seconds:.0f} s.", "",
+        "| experiment | claims holding | does not hold | not comparable | seconds |",
+        "|---|---|---|---|---|",
+    ]  # fmt: skip
+    for s in sections:
+        v = [c.verdict for c in s.claims]
+        lines.append(f"| {s.name}: {s.title} | {v.count('holds')} | {v.count('does not hold')} "
+                     f"| {v.count('not comparable')} | {s.seconds:.0f} |")  # fmt: skip
+    for s in sections:
+        lines += ["", f"## {s.name}: {s.title}", ""]
+        lines += [f"![{f}]({f})" for f in s.files if f.endswith(".png")]
+        lines += ["", "Settings: " + ", ".join(f"{k} = {_short(v)}" for k, v in s.settings.items())]
+        lines += ["", *[f"Note: {n}" for n in s.notes]] if s.notes else []
+        lines += ["", "| claim | paper | measured | verdict | reason |", "|---|---|---|---|---|"]
+        lines += [f"| {_cell(c.claim)} | {_cell(c.paper or '—')} | {_short(c.measured)} "
+                  f"| {c.verdict} | {_cell(c.reason)} |" for c in s.claims]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return "/".join(_short(v) for v in value)
+    return _cell(str(value))
+
+
+def read_claims(folder: Path) -> dict[str, Any]:
+    """``claims.json`` of a reproduce folder."""
+    return json.loads((Path(folder) / "claims.json").read_text())

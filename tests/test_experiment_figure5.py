@@ -1,0 +1,147 @@
+"""Figure 5 (accelerated MRI, two-channel deep decoder): data, claims, plots, scales, fix."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from untrained_cs.experiments import figure5 as f
+from untrained_cs.experiments.claims import FAILS, HOLDS, NOT_COMPARABLE, VERDICTS
+from untrained_cs.generators.deep_decoder import DeepDecoder
+from untrained_cs.mri.baselines import zero_filled
+from untrained_cs.problems import build
+from untrained_cs.writer import to_json
+
+RUN_KEYS = {
+    "acceleration", "achieved_acceleration", "iteration", "loss", "mse", "psnr",
+    "best_iteration", "best_psnr", "final_psnr", "final_ssim", "gap_db", "iterations",
+    "parameters", "measurements", "output_scale", "psnr_at_paper_stop", "baselines",
+    "best_baseline", "stop_reason",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return f.data(f.SETTINGS["smoke"])
+
+
+def test_smoke_data_holds_every_key_the_claims_need(smoke):
+    assert [r["acceleration"] for r in smoke["runs"]] == [8.0, 4.0]
+    for r in smoke["runs"]:
+        assert RUN_KEYS <= set(r)
+        assert len(r["iteration"]) == len(r["mse"]) == len(r["psnr"]) == len(r["loss"]) > 3
+        assert r["iteration"][-1] == r["iterations"] == f.SETTINGS["smoke"].iterations
+        assert r["best_psnr"] >= max(r["psnr"]) - 1e-9  # the oracle best is the curve's top
+        assert set(r["baselines"]) == {"zero_filled", "tv"}
+        assert r["baselines"]["tv"]["weight_choice"] == "oracle"
+        assert r["best_baseline"] == "tv"
+    first = smoke["runs"][0]["images"]
+    assert set(first) == {"target", "zero_filled", "deep_decoder", "tv"}
+    assert "images" not in smoke["runs"][1]  # pictures of the paper's 8x only
+    json.loads(to_json(smoke))  # JSON safe
+
+
+def test_claims_rows_have_verdicts_and_measured_numbers(smoke):
+    rows = f.claims(smoke)
+    assert len(rows) == 5 * len(smoke["runs"])
+    for row in rows:
+        assert row.verdict in VERDICTS and row.reason
+        assert row.measured is not None
+    # 60 iterations are no run to test the 2000-iteration statement on
+    stop = [r for r in rows if "about 2000 iterations" in r.claim]
+    assert [r.verdict for r in stop] == [NOT_COMPARABLE] * 2
+    assert all(r.verdict == HOLDS for r in rows if "over-parameterised" in r.claim)
+
+
+def test_plot_writes_its_files(smoke, tmp_path):
+    files = f.plot(smoke, tmp_path)
+    assert files == ["fig5.png", "fig5_images.png"]
+    for name in files:
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
+def _run(final: float, best: float, at_stop: float | None, zf: float, tv: float) -> dict:
+    return {
+        "acceleration": 8.0, "parameters": 10, "measurements": 5, "final_psnr": final,
+        "best_psnr": best, "gap_db": best - final, "best_iteration": 1900,
+        "iterations": 100_000, "stop_reason": "max_iters", "psnr_at_paper_stop": at_stop,
+        "best_baseline": "tv",
+        "baselines": {"zero_filled": {"psnr": zf}, "tv": {"psnr": tv}},
+    }  # fmt: skip
+
+
+def test_claims_verdicts_follow_the_measured_numbers():
+    long_run = {"iterations": 100_000, "runs": [_run(30.0, 30.4, 30.3, 24.0, 31.0)]}
+    verdicts = [c.verdict for c in f.claims(long_run)]
+    # over-parameterised, +6 dB over zero-filling, 0.4 dB early-stop gain, 2000 its +0.3 dB,
+    # 1 dB below TV
+    assert verdicts == [HOLDS, HOLDS, HOLDS, HOLDS, FAILS]
+    worse = {"iterations": 100_000, "runs": [_run(26.0, 28.0, 25.9, 24.0, 25.0)]}
+    verdicts = [c.verdict for c in f.claims(worse)]
+    # +2 dB is not "clearly"; a 2 dB early-stop gain is not "slight"; stopping at 2000 loses
+    assert verdicts == [HOLDS, FAILS, FAILS, FAILS, HOLDS]
+    short = {"iterations": 3000, "runs": [_run(30.0, 30.4, 30.3, 24.0, 31.0)]}
+    assert f.claims(short)[3].verdict == NOT_COMPARABLE
+
+
+@pytest.mark.parametrize("scale", ["cpu", "paper"])
+def test_cpu_and_paper_scales_are_over_parameterised(scale):
+    rows = f.counts(f.SETTINGS[scale])
+    assert [r["acceleration"] for r in rows] == [8.0, 4.0]
+    for r in rows:
+        assert r["parameters"] > r["measurements"], r
+
+
+def test_paper_scale_is_the_notebook():
+    s = f.SETTINGS["paper"]
+    assert (s.channels, s.layers, s.lr, s.iterations) == (384, 5, 0.0025, 100_000)
+    assert s.size is None and s.recipe == "published" and s.coil_peak == 12.0
+    assert f.rule(s) == {"max_iters": 100_000, "tol": 1e-300, "loss_floor": 1e-300,
+                         "plateau": False}  # fmt: skip
+
+
+def test_counts_match_the_built_problem_and_decoder(smoke):
+    settings = f.SETTINGS["smoke"]
+    counted = f.counts(settings)
+    assert [r["measurements"] for r in counted] == [r["measurements"] for r in smoke["runs"]]
+    assert [r["parameters"] for r in counted] == [r["parameters"] for r in smoke["runs"]]
+    problem = build(f.problem_spec(settings, 8.0))
+    assert f.make_decoder(settings, problem).num_parameters() == counted[0]["parameters"]
+    # 2 coils x 32 rows x the sampled columns x (re, im)
+    mri = problem.extra["mri"]
+    assert counted[0]["measurements"] == 2 * 2 * 32 * mri.mask.sampled
+
+
+def test_output_scale_multiplies_the_decoder_output():
+    plain = DeepDecoder((4, 16, 16), channels=8, layers=3, sigmoid=False, seed=3)
+    scaled = DeepDecoder((4, 16, 16), channels=8, layers=3, sigmoid=False, seed=3,
+                         output_scale=0.25)  # fmt: skip
+    with torch.no_grad():
+        torch.testing.assert_close(scaled(), 0.25 * plain(), rtol=0, atol=0)
+    with pytest.raises(ValueError, match="output_scale"):
+        DeepDecoder((4, 16, 16), channels=8, layers=3, output_scale=0.0)
+
+
+def test_scaled_output_fixes_the_two_channel_fit():
+    """The unscaled decoder's random initial image survives where the mask does not look:
+    it ends below zero-filling; the same fit with the output scaled down ends above it,
+    several dB higher (64², 2 coils, 4x: 4480 parameters > 4096 real measurements)."""
+    settings = replace(f.SETTINGS["smoke"], size=64, channels=32, iterations=100)
+    problem = build(f.problem_spec(settings, 4.0))
+    mri = problem.extra["mri"]
+    zf_psnr = mri.score(zero_filled(mri))[0]
+    zf_max = f.output_scale(mri, 1.0)  # max|zero-filled coil image|
+    scaled = f.fit_one(settings, problem)
+    unscaled = f.fit_one(replace(settings, coil_peak=zf_max), problem)  # output_scale 1
+    assert unscaled["output_scale"] == pytest.approx(1.0)
+    assert scaled["parameters"] > f.counts(settings)[1]["measurements"]
+    assert unscaled["final_psnr"] < zf_psnr < scaled["final_psnr"]
+    assert scaled["final_psnr"] > unscaled["final_psnr"] + 5.0
+
+
+def test_cost_is_positive():
+    cost = f.cost(f.SETTINGS["smoke"])
+    assert cost.seconds > 0 and cost.bytes > 0 and "timed" in cost.basis

@@ -1,0 +1,85 @@
+"""`untrained-cs reproduce`: every experiment at smoke scale, its report, and its refusals."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from untrained_cs.cli import main
+from untrained_cs.experiments.claims import NOT_COMPARABLE, Claim, check
+from untrained_cs.experiments.registry import NAMES, expand
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reproduce") / "all"
+    # one thread: these problems are tiny, and a second thread only adds contention
+    args = ["reproduce", "all", "--scale", "smoke", "--out", str(out), "--quiet", "--threads", "1"]
+    assert main(args) == 0
+    return out
+
+
+def test_all_at_smoke_scale_writes_every_experiment_with_measured_claims(smoke):
+    doc = json.loads((smoke / "claims.json").read_text())
+    assert doc["scale"] == "smoke" and doc["machine"]["cpu"]
+    assert [e["name"] for e in doc["experiments"]] == list(NAMES)
+    for e in doc["experiments"]:
+        assert e["claims"], e["name"]
+        for c in e["claims"]:
+            assert c["verdict"] in ("holds", "does not hold", "not comparable")
+            assert c["measured"] is not None, (e["name"], c["claim"])
+            assert c["reason"]
+        for f in e["files"]:
+            assert (smoke / f).is_file() and (smoke / f).stat().st_size > 0
+        assert (smoke / e["name"] / "data.json").is_file()
+
+
+def test_the_report_has_one_table_row_per_claim_and_every_figure(smoke):
+    doc = json.loads((smoke / "claims.json").read_text())
+    text = (smoke / "report.md").read_text()
+    rows = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| ") and not line.startswith(("| experiment ", "| claim "))
+    ]
+    claims = sum(len(e["claims"]) for e in doc["experiments"])
+    assert len(rows) == claims + len(doc["experiments"])  # claims rows + the summary rows
+    for e in doc["experiments"]:
+        assert f"## {e['name']}: " in text
+        for f in e["files"]:
+            assert f"]({f})" in text
+
+
+def test_the_paper_scale_is_refused_on_a_cpu_with_its_estimate(tmp_path, capsys):
+    out = tmp_path / "paper"
+    assert main(["reproduce", "fig1", "--scale", "paper", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "GPU job" in err and "fig1 ~" in err and "GB" in err
+    assert not out.exists() and not (tmp_path / "paper.partial").exists()
+
+
+def test_unknown_experiments_and_scales_exit_2(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "fig9", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "fig2", "--scale", "huge", "--out", str(tmp_path / "x")])
+    assert exc.value.code == 2
+
+
+def test_expand_all_and_duplicates():
+    assert expand(["all"]) == list(NAMES)
+    assert expand(["fig2", "fig2", "thm1"]) == ["fig2", "thm1"]
+    with pytest.raises(ValueError, match="unknown experiment"):
+        expand(["fig7"])
+
+
+def test_claim_rows_check_their_verdicts():
+    assert check("c", 0.5, True, "r").verdict == "holds"
+    assert check("c", 0.5, False, "r").verdict == "does not hold"
+    nan = check("c", math.nan, True, "r")
+    assert nan.verdict == NOT_COMPARABLE and nan.measured is None
+    with pytest.raises(ValueError, match="verdict"):
+        Claim("c", "", 1.0, "maybe", "r")
