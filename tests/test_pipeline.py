@@ -101,3 +101,30 @@ def test_smooth_signals_are_fitted_with_signed_outputs():
     record = run(problem, GeneratorFit(channels=16, layers=3, max_iters=1500, lr=0.01),
                  device="cpu")  # fmt: skip
     assert (record.estimate < 0).any() and record.metrics["rel_error"] < 0.2
+
+
+def test_kernel_width_sets_the_two_layer_kernel_and_only_enters_the_key_when_given():
+    from untrained_cs.pipeline import build_generator
+
+    problem = build(ProblemSpec(SmoothSignal(64, 3), CSMeasurement(m=16)))
+    default = GeneratorFit("two-layer", optimizer="gd")
+    wide = GeneratorFit("two-layer", optimizer="gd", kernel_width=16.0)
+    assert "kernel_width" not in default.to_dict() and wide.to_dict()["kernel_width"] == 16.0
+    assert method_from_dict(wide.to_dict()) == wide
+    support = [int((build_generator(problem, m).kernel > 0).sum()) for m in (default, wide)]
+    assert support == [7, 31]  # half-widths 4 and 16: 2w - 1 taps
+    with pytest.raises(ValueError, match="two-layer generator only"):
+        GeneratorFit("deep-decoder", kernel_width=4.0)
+
+
+def test_the_2ch_decoder_starts_at_the_scale_of_the_coil_images():
+    from untrained_cs.mri.problem import COIL_PEAK
+    from untrained_cs.pipeline import build_generator
+
+    spec = ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(acceleration=4, model="2ch"))
+    problem = build(spec)
+    gen = build_generator(problem, GeneratorFit(channels=8, layers=3))
+    mri = problem.extra["mri"]
+    assert gen.output_scale == pytest.approx(mri.output_scale()) and gen.output_scale < 1
+    zero_filled = mri.operator.unsample(mri.y).abs().max()
+    assert gen.output_scale * COIL_PEAK == pytest.approx(float(zero_filled), rel=1e-5)

@@ -100,6 +100,7 @@ def build_generator(
         seed=member_seeds(problem.spec.seed, 1) if seeds is None else seeds,
         signed=signed_output(problem),
         kernel_width=method.kernel_width,
+        output_scale=problem.extra["mri"].output_scale() if problem_kind(problem) == "mri" else 1.0,
     )
 
 

@@ -33,7 +33,6 @@ from ..generators.deep_decoder import DeepDecoder
 from ..methods import GeneratorFit
 from ..mri.baselines import GRIDS, mri_baselines
 from ..mri.masks import cartesian_mask
-from ..mri.problem import MRIProblem
 from ..operators.base import Operator
 from ..pipeline import error_function, fit_record
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, build
@@ -157,39 +156,23 @@ def counts(settings: Figure5Settings, seed: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
-def output_scale(mri: MRIProblem, coil_peak: float) -> float:
-    """max|zero-filled coil image| / ``coil_peak``: the decoder's output multiplier."""
-    y = mri.y.to(mri.operator.mask.device)
-    return float(mri.operator.unsample(y).abs().max()) / coil_peak
-
-
 def make_decoder(settings: Figure5Settings, problem: Problem) -> DeepDecoder:
     """The two-channel decoder of ``settings`` for ``problem`` (seed from its root seed)."""
     return DeepDecoder(
         problem.operator.in_shape, channels=settings.channels, layers=settings.layers,
         sigmoid=False, seed=member_seeds(problem.spec.seed, 1),
-        output_scale=output_scale(problem.extra["mri"], settings.coil_peak),
+        output_scale=problem.extra["mri"].output_scale(settings.coil_peak),
     )  # fmt: skip
-
-
-def rule(settings: Figure5Settings) -> dict[str, Any]:
-    """The fit engine's stopping-rule settings of the recipe (see :class:`Figure5Settings`)."""
-    if settings.recipe == "published":
-        # tolerances no fit reaches: constant lr for exactly the iteration count
-        return {"max_iters": settings.iterations, "tol": 1e-300, "loss_floor": 1e-300,
-                "plateau": False}  # fmt: skip
-    if settings.recipe == "project":
-        return {"max_iters": settings.iterations}
-    raise ValueError(f"recipe must be published or project, got {settings.recipe!r}")
 
 
 def fit_one(settings: Figure5Settings, problem: Problem) -> dict[str, Any]:
     """Fit the decoder to one problem: its curves, end points and estimate."""
     gen = make_decoder(settings, problem)
     method = GeneratorFit("deep-decoder", settings.channels, settings.layers, lr=settings.lr,
-                          max_iters=settings.iterations, stop="converge")  # fmt: skip
+                          max_iters=settings.iterations, stop="converge",
+                          recipe=settings.recipe)  # fmt: skip
     result = fit(gen, problem.operator, problem.y, error=error_function([problem]),
-                 lr=settings.lr, **rule(settings))  # fmt: skip
+                 lr=settings.lr, **method.rule_overrides())  # fmt: skip
     record = fit_record(problem, method, result, gen.num_parameters())
     h, m = record.history or {}, record.metrics
     return {

@@ -37,6 +37,7 @@ def make_generator(
     seed: int | Sequence[int] = 0,
     signed: bool = False,
     kernel_width: float | None = None,
+    output_scale: float = 1.0,
 ) -> Generator:
     """One generator of ``out_shape`` (a list of seeds gives that many members).
 
@@ -46,13 +47,15 @@ def make_generator(
             ``channels`` = k), ``linear`` (Jc with J = W diag(σ) Vᵀ, σᵢ² = γⁱ).
         signed: outputs in (−1, 1) instead of (0, 1) (no sigmoid for the deep decoder).
         kernel_width: the two-layer generator's triangular half-width (None: its default).
+        output_scale: the deep decoder's output multiplier (others ignore it).
     """
     if kernel_width is not None and name != "two-layer":
         raise ValueError("kernel_width applies to the two-layer generator only")
     if name == "deep-decoder":
         return DeepDecoder(
-            out_shape, channels=channels or 64, layers=layers or 5, seed=seed, sigmoid=not signed
-        )
+            out_shape, channels=channels or 64, layers=layers or 5, seed=seed,
+            sigmoid=not signed, output_scale=output_scale,
+        )  # fmt: skip
     if name == "dip":
         dip = DeepImagePrior(out_shape, seed=seed)
         return Signed(dip) if signed else dip

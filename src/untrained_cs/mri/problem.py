@@ -22,6 +22,11 @@ from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI
 
 #: the zero-filled image peaks at this after scaling (headroom below the sigmoid's 1).
 PEAK = 1.0
+#: the 2ch decoder's output is scaled so that it starts near max|zero-filled coil image| /
+#: COIL_PEAK (without a sigmoid its random start is far larger than the coil images, and the
+#: part of it in the unmeasured k-space would stay); 40 measured best of 12 (the published
+#: notebook's k-space scaling), 40 and 80 at 8x on the 128² slice (reproduce fig5, cpu)
+COIL_PEAK = 40.0
 MODELS = ("auto", "sense", "2ch")
 
 
@@ -55,6 +60,14 @@ class MRIProblem:
         if isinstance(self.operator, MultiCoilTwoChannelMRI):
             return self.magnitude(self.operator.combine(out))
         return self.magnitude(out[:, 0].abs())
+
+    def output_scale(self, coil_peak: float = COIL_PEAK) -> float:
+        """The generator's output multiplier: max|zero-filled coil image| / ``coil_peak`` for
+        ``2ch`` (see :data:`COIL_PEAK`), 1 for ``sense`` (a sigmoid image in (0, 1))."""
+        if not isinstance(self.operator, MultiCoilTwoChannelMRI):
+            return 1.0
+        y = self.y.to(self.operator.mask.device)
+        return float(self.operator.unsample(y).abs().max()) / coil_peak
 
     def magnitude(self, image: torch.Tensor) -> torch.Tensor:
         """A full-size magnitude image ``[H, W]`` (k-space scale) → the cropped, unscaled one."""
