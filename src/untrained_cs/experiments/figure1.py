@@ -55,7 +55,7 @@ class Figure1Settings:
 SETTINGS = {
     "smoke": Figure1Settings(size=64, channels=8, iterations=60, dip_iterations=10),
     # 64²: 5 × 64 decoder (21k parameters > n = 4096: over-parameterised), m = 1024
-    "cpu": Figure1Settings(size=64, channels=64, iterations=4000, dip_iterations=1500),
+    "cpu": Figure1Settings(size=64, channels=64, iterations=10_000, dip_iterations=3000),
     "paper": Figure1Settings(),
 }
 

@@ -51,7 +51,7 @@ SETTINGS = {
     "smoke": PhaseSettings(
         n=64, ps=(2, 4), multiples=(1, 4), seeds=2, two_layer_width=4.0, max_iters=150
     ),  # fmt: skip
-    "cpu": PhaseSettings(seeds=3, max_iters=2000),
+    "cpu": PhaseSettings(max_iters=2000),
     "paper": PhaseSettings(),
 }
 

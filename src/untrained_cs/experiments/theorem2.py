@@ -113,7 +113,8 @@ def _fit(
 TITLE = "Theorems 2 and 3: ReLU(UC)v fitted by gradient descent against eq (13)"
 SETTINGS = {
     "smoke": replace(DEFAULTS, n=32, channels=64, ms=(4, 8, 16), trials=2, max_iters=200),
-    "cpu": replace(DEFAULTS, ms=(4, 8, 16, 24, 32, 48), trials=3, max_iters=2000),
+    # Theorem 3's small step needs many iterations: a cap that lets most fits converge
+    "cpu": replace(DEFAULTS, max_iters=20000),
     # the paper states the theorems without sizes: its "scale" is this project's defaults
     "paper": DEFAULTS,
 }
