@@ -8,7 +8,7 @@ every fit; the sweeps run :func:`untrained_cs.sweeps.run_sweep` into a fresh fol
 store, the planner, batched tasks with stopped members dropped). Each side runs in a fresh
 process. Run from the repository root::
 
-    python -m bench.sweep_engine [--grid two-layer|deep-decoder] [--json]
+    python -m bench.sweep_engine [--grid two-layer|deep-decoder] [--batch N] [--json]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ GRIDS: dict[str, dict[str, Any]] = {
 SIDES = ("loop", "in-process", "local-cluster-2")
 
 
-def run_side(grid: str, side: str) -> dict[str, Any]:
+def run_side(grid: str, side: str, batch: int | None = None) -> dict[str, Any]:
     """Time one side on one grid (called in a fresh process)."""
     from untrained_cs.cli.speed import tune_process
     from untrained_cs.pipeline import run
@@ -57,7 +57,7 @@ def run_side(grid: str, side: str) -> dict[str, Any]:
     from untrained_cs.sweeps import Store, parse, run_sweep
 
     tune_process()
-    config = parse(GRIDS[grid], grid)
+    config = parse({**GRIDS[grid], **({"batch": batch} if batch else {})}, grid)
     fits = config.fits()
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -84,16 +84,17 @@ def _cluster(workers: int):
     return dask_executor(workers, setup=tune_process)
 
 
-def engine_rows(grids: list[str]) -> list[dict[str, Any]]:
+def engine_rows(grids: list[str], batch: int | None = None) -> list[dict[str, Any]]:
     """One row per (grid, side), with fits per minute and the speed-up over the loop."""
     rows = []
     for grid in grids:
         loop_seconds = None
         for side in SIDES:
-            out = isolated(run_side, grid=grid, side=side)
+            out = isolated(run_side, grid=grid, side=side, batch=batch)
             loop_seconds = out["seconds"] if side == "loop" else loop_seconds
             rows.append({
-                "grid": grid, "side": side, "fits": out["fits"],
+                "grid": grid, "side": side, "batch": batch or GRIDS[grid]["batch"],
+                "fits": out["fits"],
                 "seconds": round(out["seconds"], 1),
                 "fits_per_minute": round(60 * out["fits"] / out["seconds"], 1),
                 "vs_loop": round(loop_seconds / out["seconds"], 2) if loop_seconds else None,
@@ -106,9 +107,11 @@ def engine_rows(grids: list[str]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sweep_engine", description=__doc__)
     parser.add_argument("--grid", choices=list(GRIDS), action="append", help="default: both")
+    parser.add_argument("--batch", type=int, default=None, help="members per task (default: "
+                        "the grid's)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
     args = parser.parse_args(argv)
-    for row in engine_rows(args.grid or list(GRIDS)):
+    for row in engine_rows(args.grid or list(GRIDS), args.batch):
         print(json.dumps(row) if args.json else " | ".join(f"{k}={v}" for k, v in row.items()))
     return 0
 

@@ -185,3 +185,14 @@ def test_circular_convolve_dispatches_to_the_adjoint_path_on_large_tensors():
     (grad,) = torch.autograd.grad(out[:, :8].sum(), x)
     (ref,) = torch.autograd.grad(small.sum(), x)
     torch.testing.assert_close(grad, ref)
+
+
+def test_two_layer_dense_circulant_equals_the_fft_convolution():
+    from untrained_cs.generators.layers import circular_convolve, combine_channels
+    from untrained_cs.generators.two_layer import DENSE_MAX_N, TwoLayerGenerator
+
+    short = TwoLayerGenerator((1, DENSE_MAX_N), channels=16, seed=[0, 1])
+    assert short.circulant_t is not None
+    fft = combine_channels(torch.relu(circular_convolve(short.weight, short.kernel_fft)), short.v)
+    assert torch.allclose(short(), fft, atol=1e-5)
+    assert TwoLayerGenerator((1, 2 * DENSE_MAX_N), channels=16).circulant_t is None

@@ -1,8 +1,10 @@
 r"""The two-layer convolutional generator of eq (3): G(C) = ReLU(U C) v.
 
 C holds k channels, each a signal of the output's size; U is the circulant convolution with
-a fixed kernel u (applied by FFT, never as a dense n x n matrix); v = [1,…,1,−1,…,−1]/√k is
-fixed. 1D signals ``(1, n)`` and 2D images ``(1, H, W)`` with a 2D kernel.
+a fixed kernel u, applied by FFT, or for short 1D signals (n <= :data:`DENSE_MAX_N`) as the
+dense n × n circulant, whose batched matmul beats the FFT's overhead there
+(bench/RESULTS.md, sweep engine); v = [1,…,1,−1,…,−1]/√k is fixed. 1D signals ``(1, n)``
+and 2D images ``(1, H, W)`` with a 2D kernel.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from torch import nn
 from .base import Generator
 from .kernels import circulant_norm, kernel_spectrum, make_kernel
 from .layers import circular_convolve, combine_channels
+
+#: 1D signals up to this length apply U as a dense circulant matrix
+DENSE_MAX_N = 128
+
+
+def circulant(u: torch.Tensor) -> torch.Tensor:
+    """The n × n circulant U of a 1D kernel u: (U x)_j = Σ_i u_{(j − i) mod n} x_i."""
+    return torch.stack([torch.roll(u, i) for i in range(u.numel())], dim=1)
 
 
 class TwoLayerGenerator(Generator):
@@ -34,6 +44,7 @@ class TwoLayerGenerator(Generator):
 
     kernel: torch.Tensor
     kernel_fft: torch.Tensor
+    circulant_t: torch.Tensor | None
     v: torch.Tensor
 
     def __init__(
@@ -62,6 +73,10 @@ class TwoLayerGenerator(Generator):
         self.theorem3_xi = theorem3_xi
         self.register_buffer("kernel", u.to(torch.float64))
         self.register_buffer("kernel_fft", kernel_spectrum(u.to(torch.float64)).to(torch.complex64))
+        dense = len(spatial) == 1 and spatial[0] <= DENSE_MAX_N
+        #: Uᵀ (float32) when U is applied densely, else None
+        self.register_buffer("circulant_t", circulant(u.to(torch.float32)).T.contiguous()
+                             if dense else None)  # fmt: skip
         self.u_norm = circulant_norm(u)
         gens = self.member_generators()
         self.weight = nn.Parameter(
@@ -89,5 +104,8 @@ class TwoLayerGenerator(Generator):
         self.weight.mul_((target / current.clamp_min(1e-30)).reshape(shape))
 
     def forward(self) -> torch.Tensor:
-        hidden = torch.relu(circular_convolve(self.weight, self.kernel_fft))
+        if self.circulant_t is not None:
+            hidden = torch.relu(self.weight @ self.circulant_t)
+        else:
+            hidden = torch.relu(circular_convolve(self.weight, self.kernel_fft))
         return combine_channels(hidden, self.v)
