@@ -83,3 +83,22 @@ def test_claim_rows_check_their_verdicts():
     assert nan.verdict == NOT_COMPARABLE and nan.measured is None
     with pytest.raises(ValueError, match="verdict"):
         Claim("c", "", 1.0, "maybe", "r")
+
+
+def test_fig5_reads_a_fastmri_file_given_by_kspace(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    k = rng.standard_normal((2, 2, 32, 32)) + 1j * rng.standard_normal((2, 2, 32, 32))
+    path = tmp_path / "file.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("kspace", data=k.astype(np.complex64))
+    out = tmp_path / "fig5"
+    argv = ["reproduce", "fig5", "--scale", "smoke", "--kspace", str(path), "--slice", "1"]
+    assert main([*argv, "--out", str(out), "--quiet", "--threads", "1"]) == 0
+    doc = json.loads((out / "claims.json").read_text())
+    settings = doc["experiments"][0]["settings"]
+    assert settings["kspace"] == str(path) and settings["slice"] == 1
+    data = json.loads((out / "fig5" / "data.json").read_text())
+    assert str(path) in json.dumps(data["source"])

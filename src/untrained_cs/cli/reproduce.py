@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from .common import UsageError, add_output_arguments, add_threads_argument, integer, staged_run
@@ -38,6 +39,9 @@ def add_parser(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("--force", action="store_true",
                    help="run the paper's scale even where it is refused (a CPU)")  # fmt: skip
+    p.add_argument("--kspace", type=Path, default=None,
+                   help="fig5: a fastMRI .h5 file instead of the simulated slice")  # fmt: skip
+    p.add_argument("--slice", type=integer(0), default=None, help="fig5: the file's slice")
     p.add_argument("--seed", type=integer(0, 2**63 - 1), default=0, help="root seed")
     add_threads_argument(p)
     add_output_arguments(p, "the claims")
@@ -50,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
     from ..writer import to_json
 
     names = expand(args.experiments)
+    if args.kspace is not None and not args.kspace.is_file():
+        raise UsageError(f"--kspace {args.kspace}: no such file")
+    if args.slice is not None and args.kspace is None:
+        raise UsageError("--slice needs --kspace")
     _check_scale(names, args.scale, args.force)
     start = time.perf_counter()
     sections = []
@@ -57,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         for i, name in enumerate(names):
             if not args.quiet:
                 sys.stderr.write(f"[{i + 1}/{len(names)}] {name} ({args.scale}) ...\n")
-            section = run_one(name, args.scale, folder.staging, args.seed)
+            changes = _changes(name, args)
+            section = run_one(name, args.scale, folder.staging, args.seed, changes)
             sections.append(section)
             if not args.quiet:
                 sys.stderr.write(f"    {name}: {_tally(section.claims)}, {section.seconds:.0f} s\n")
@@ -69,6 +78,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(sections)} experiments: {_tally(claims)}; "
               f"{time.perf_counter() - start:.0f} s -> {folder.out}")  # fmt: skip
     return 0
+
+
+def _changes(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Settings the options change for experiment ``name`` (fig5: a k-space file)."""
+    if name != "fig5" or args.kspace is None:
+        return {}
+    return {"kspace": str(args.kspace), "slice": args.slice, "size": None}
 
 
 def _tally(claims: list) -> str:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -53,10 +54,15 @@ def cost(name: str, scale: str) -> Cost | None:
     return None if probe is None else probe(module.SETTINGS[scale])
 
 
-def run_one(name: str, scale: str, folder: Path, seed: int = 0) -> Section:
-    """Run experiment ``name`` at ``scale``, writing its files into ``folder/name``."""
+def run_one(
+    name: str, scale: str, folder: Path, seed: int = 0, changes: dict[str, Any] | None = None
+) -> Section:
+    """Run experiment ``name`` at ``scale`` (its settings with ``changes``), writing its
+    files into ``folder/name``."""
     module = experiment(name)
     settings = module.SETTINGS[scale]
+    if changes:
+        settings = dataclasses.replace(settings, **changes)
     out = folder / name
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
