@@ -70,23 +70,13 @@ def _targets(node: ast.AST, module: str, is_pkg: bool, known: set[str]) -> Itera
     yield from (name for name in names if name in known)
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST, lazy: bool) -> Iterator[ast.AST]:
-    """The import statements of a module; inside functions too when ``lazy``. Imports under
-    ``if TYPE_CHECKING:`` are left out: they never run (annotations only)."""
+    """The import statements of a module; inside functions too when ``lazy``."""
     todo = [tree]
     while todo:
         node = todo.pop()
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            todo.extend(node.orelse)
-            continue
         for child in ast.iter_child_nodes(node):
             if lazy or not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
                 todo.append(child)

@@ -19,7 +19,7 @@ stopped members stay frozen in the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -27,9 +27,7 @@ import torch
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .optim import MemberwiseOptimizer
-
-if TYPE_CHECKING:
-    from .state import FitState
+from .stopping import StopState
 
 #: compact when the active members are at most this share of the compute batch (so that
 #: splitting, which copies the active members' tensors, happens a few times per fit only)
@@ -98,6 +96,20 @@ def _select_operator(op: Operator, rows: np.ndarray) -> Operator | None:
         return op
     select = getattr(op, "select", None)
     return None if select is None else select(rows.tolist())
+
+
+class FitState(Protocol):
+    """What the functions below need of a :class:`~untrained_cs.fit.state.FitState` (named
+    here so that this lower layer does not import the state that builds on it)."""
+
+    work: Work
+    generator: Generator
+    operator: Operator
+    opt: MemberwiseOptimizer
+    stop: StopState
+    lr_np: np.ndarray
+    device: torch.device
+    compact_at: float
 
 
 def is_full(state: FitState) -> bool:
