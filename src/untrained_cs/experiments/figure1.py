@@ -48,7 +48,7 @@ class Figure1Settings:
     lr: float = 0.005
     #: the figure's iteration axis runs to 10^5 (the issue reading the published notebook)
     iterations: int = 100_000
-    #: the DIP's iterations (this project's choice at the smaller scales: it costs ~5× more)
+    #: the DIP's iterations (this project's choice at the smaller scales: its steps cost more)
     dip_iterations: int = 100_000
 
 

@@ -33,6 +33,7 @@ from ..generators.deep_decoder import DeepDecoder
 from ..methods import GeneratorFit
 from ..mri.baselines import GRIDS, mri_baselines
 from ..mri.masks import cartesian_mask
+from ..mri.problem import COIL_PEAK
 from ..operators.base import Operator
 from ..pipeline import error_function, fit_record
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, build
@@ -102,14 +103,14 @@ SETTINGS = {
         channels=16,
         lr=0.01,
         iterations=60,
-        coil_peak=40.0,
+        coil_peak=COIL_PEAK,
         baselines=("tv",),
     ),
-    # 128², 8 coils: a 5 x 128 decoder, 85k parameters > 65k real measurements at 4x.
-    # Measured at 8x on this slice (2000 iterations): lr 0.01 beats 0.005 at this budget
-    # (0.02 oscillates); coil_peak 40 beats 12 (the notebook's) by 0.8 dB and 0.2 SSIM,
-    # 80 falls back by 0.5 dB; 2000 iterations fit both accelerations in ~5 CPU minutes
-    "cpu": Figure5Settings(size=128, channels=128, lr=0.01, iterations=2000, coil_peak=40.0),
+    # 128², 8 coils: a 5 x 128 decoder, 85k parameters > 65k real measurements at 4x; lr
+    # and coil_peak chosen by measurement at 8x (bench/RESULTS.md, "Figure 5 settings")
+    "cpu": Figure5Settings(
+        size=128, channels=128, lr=0.01, iterations=2000, coil_peak=COIL_PEAK
+    ),  # fmt: skip
     "paper": Figure5Settings(),
 }
 

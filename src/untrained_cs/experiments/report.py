@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -76,9 +77,10 @@ def run_one(
 
 
 def machine() -> dict[str, Any]:
-    """Where the numbers came from: CPU model, cores, torch, device, date."""
+    """Where the numbers came from: CPU model, its cores, torch's threads, device, date."""
     info = {
-        "cpu": _cpu_model(), "cores": torch.get_num_threads(), "torch": torch.__version__,
+        "cpu": _cpu_model(), "cores": os.cpu_count(), "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
         "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
     }  # fmt: skip
@@ -109,7 +111,8 @@ def markdown(sections: list[Section], scale: str, seconds: float, info: dict[str
     """The human report: a summary, then per experiment its figures, settings and claims."""
     lines = [
         f"# Reproduction of the paper's experiments (scale: {scale})", "",
-        f"Machine: {info['cpu']}, {info['cores']} threads, device {info['device']}, "
+        f"Machine: {info['cpu']} ({info['cores']} cores, {info['threads']} threads), "
+        f"device {info['device']}, "
         f"torch {info['torch']}, {info['date']}. Wall time {seconds:.0f} s.", "",
         "| experiment | claims holding | does not hold | not comparable | seconds |",
         "|---|---|---|---|---|",

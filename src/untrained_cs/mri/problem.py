@@ -24,8 +24,8 @@ from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI
 PEAK = 1.0
 #: the 2ch decoder's output is scaled so that it starts near max|zero-filled coil image| /
 #: COIL_PEAK (without a sigmoid its random start is far larger than the coil images, and the
-#: part of it in the unmeasured k-space would stay); 40 measured best of 12 (the published
-#: notebook's k-space scaling), 40 and 80 at 8x on the 128² slice (reproduce fig5, cpu)
+#: part of it in the unmeasured k-space would stay); chosen by measurement against the
+#: published notebook's scaling (bench/RESULTS.md, "Figure 5 settings")
 COIL_PEAK = 40.0
 MODELS = ("auto", "sense", "2ch")
 
