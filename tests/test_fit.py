@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -176,3 +178,37 @@ def test_cuda_without_cuda_is_a_clear_error():
     x, op, y = _smooth_problem()
     with pytest.raises(ValueError, match="CUDA is not available"):
         fit(TwoLayerGenerator((1, 128), channels=8), op, y, device="cuda")
+
+
+def test_schedule_factor_warms_up_then_halves():
+    rule = StopRule(warmup=4, half_life=10, min_lr_ratio=0.1)
+    factors = [rule.lr_factor(i) for i in range(40)]
+    assert factors[:5] == [0.25, 0.5, 0.75, 1.0, 1.0]
+    assert factors[13] == 1.0 and factors[14] == 0.5 and factors[24] == 0.25
+    assert factors[34] == 0.125 and rule.lr_factor(10_000) == 0.1  # floored
+    changes = [i for i in range(40) if rule.lr_factor_changes(i)]
+    assert changes == [0, 1, 2, 3, 4, 14, 24, 34]
+    assert StopRule().lr_factor(123) == 1.0  # no schedule by default
+
+
+def test_fit_steps_with_the_scheduled_rates():
+    # Three Adam steps under a 4-iteration warm-up take the rates lr/4, 2lr/4, 3lr/4: the
+    # same parameters as a hand-written loop with those rates.
+    from untrained_cs.fit.optim import Adam
+
+    x = _smooth_image()
+    op = make_operator("gaussian", tuple(x.shape), 0.25, seed=3)
+    y = op(x[None])
+    g = DeepDecoder(tuple(x.shape), channels=8, layers=3, seed=0)
+    r = fit(g, op, y, lr=0.02, warmup=4, max_iters=3, check_every=20, window=40, device="cpu")
+    hand = copy.deepcopy(g)
+    params = [p for p in hand.parameters() if p.requires_grad]
+    opt = Adam(params, torch.tensor([0.02]))
+    for it in range(3):
+        opt.lr = torch.tensor([0.02 * (it + 1) / 4])
+        loss = 0.5 * (op.matvec(hand()) - y).square().sum()
+        opt.step(list(torch.autograd.grad(loss, params)))
+    assert r.generator is not None
+    for mine, theirs in zip(r.generator.parameters(), hand.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
+    assert r.history["lr"][0, 0] == pytest.approx(0.005)  # the rate used at iteration 0

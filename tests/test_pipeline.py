@@ -95,6 +95,21 @@ def test_the_published_recipe_runs_every_iteration_at_a_constant_lr():
         GeneratorFit(recipe="fast")
 
 
+def test_each_kind_resolves_its_learning_rate_schedule():
+    image = GeneratorFit().resolved("image")
+    assert (image.schedule, image.lr) == ("decay", 0.05)
+    assert image.rule_overrides()["warmup"] > 0 and image.rule_overrides()["plateau"] is False
+    assert GeneratorFit().resolved("smooth").schedule == "plateau"
+    gd = GeneratorFit("two-layer", optimizer="gd").resolved("smooth")
+    assert gd.schedule == "constant" and "schedule" not in gd.to_dict()
+    published = GeneratorFit(recipe="published").resolved("image")
+    assert published.lr == 0.005  # the paper's constant rate, not the project's default
+    assert "warmup" not in published.rule_overrides()
+    assert "schedule" not in GeneratorFit(schedule="plateau").to_dict()
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        GeneratorFit(schedule="cosine")
+
+
 def test_smooth_signals_are_fitted_with_signed_outputs():
     problem = build(ProblemSpec(SmoothSignal(32, 3), CSMeasurement(m=32), seed=2))
     assert (problem.truth < 0).sum() > 8  # this draw has both signs

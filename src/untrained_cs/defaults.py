@@ -15,10 +15,32 @@ ADAM_LR = 0.005
 #: the iteration cap of "until convergence" when a problem kind names none
 MAX_ITERS = 20000
 
+#: The learning-rate schedules of a fit, as stopping-rule settings (:class:`StopRule`):
+#: - ``plateau``: halve the rate when the loss stalls (the rule's own defaults);
+#: - ``decay``: a linear warm-up over 100 iterations, then a halving every 300, no plateau
+#:   cuts; chosen for 64² CS images by the schedule search on camera, grass, brick and moon
+#:   at m = n/4 and n/10 (``python -m bench.schedules``, bench/RESULTS.md);
+#: - ``constant``: the rate never changes (GD's step; the paper's algorithm).
+SCHEDULES: dict[str, dict[str, Any]] = {
+    "plateau": {},
+    "decay": {"warmup": 100, "half_life": 300, "plateau": False},
+    "constant": {"plateau": False},
+}
+#: the schedule of a problem kind and generator that names none (GD: ``constant``)
+DEFAULT_SCHEDULE = "plateau"
+
 FIT_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     # CS images: the paper's 5-layer deep decoder (Sec. 5); k = 64 keeps a 64² fit CPU-sized.
+    # Adam peaks at 0.05 under the decay schedule (the schedule search, bench/RESULTS.md);
+    # `--recipe published` keeps the paper's constant 0.005.
     "image": {
-        "deep-decoder": {"channels": 64, "layers": 5, "lr": ADAM_LR, "max_iters": 10000},
+        "deep-decoder": {
+            "channels": 64,
+            "layers": 5,
+            "lr": 0.05,
+            "max_iters": 10000,
+            "schedule": "decay",
+        },
         "dip": {"channels": None, "layers": None, "lr": ADAM_LR, "max_iters": 10000},
         "two-layer": {"channels": 128, "layers": None, "lr": None, "max_iters": 10000},
     },
@@ -48,4 +70,4 @@ def fit_defaults(problem_kind: str, generator: str) -> dict[str, Any]:
             f"generator {generator!r} is not offered for {problem_kind} problems; "
             f"choose from {', '.join(kinds)}"
         )
-    return dict(kinds[generator])
+    return {"schedule": DEFAULT_SCHEDULE, **kinds[generator]}

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .defaults import fit_defaults
+from .defaults import ADAM_LR, SCHEDULES, fit_defaults
 from .fit.selection import STOP_RULES
 from .fit.stopping import StopRule
 
@@ -21,7 +21,8 @@ SOLVER_NAMES = ("zero_filled", "min_norm", "l1_wavelet", "tv")
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
 OPTIMIZERS = ("adam", "gd")
 STOPS = ("auto", *STOP_RULES)
-#: "project": plateau-halved learning rate, stopped at convergence (this library's fit);
+#: "project": the schedule of :data:`~untrained_cs.defaults.SCHEDULES`, stopped at
+#: convergence (this library's fit);
 #: "published": the published deep-decoder practice, Adam at a constant learning rate for
 #: exactly ``max_iters`` iterations (no convergence test; divergence is still caught)
 RECIPES = ("project", "published")
@@ -51,6 +52,9 @@ class GeneratorFit:
     recipe: str = "project"
     #: two-layer only: the triangular kernel's half-width (None: the generator's default)
     kernel_width: float | None = None
+    #: the learning-rate schedule, a key of :data:`~untrained_cs.defaults.SCHEDULES` (None:
+    #: the problem kind's default; GD: "constant"); the published recipe keeps its own
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         if self.kernel_width is not None:
@@ -58,6 +62,10 @@ class GeneratorFit:
                 raise ValueError("kernel_width applies to the two-layer generator only")
             if not (math.isfinite(self.kernel_width) and self.kernel_width > 0):
                 raise ValueError(f"kernel_width must be > 0, got {self.kernel_width}")
+        if self.schedule is not None and self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
         if self.recipe not in RECIPES:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.generator not in GENERATOR_NAMES:
@@ -90,7 +98,11 @@ class GeneratorFit:
         d["stop"] = NOISY_DEFAULT if noisy else "converge"
         if self.optimizer == "gd":
             d["lr"] = None  # GD's own step rule unless one is given
-        changes = {k: d[k] for k in ("channels", "layers", "lr", "max_iters") if k in d}
+            d["schedule"] = "constant"
+        elif self.recipe == "published":
+            d["lr"] = ADAM_LR  # the paper's constant rate (Sec. 5) unless one is given
+        keys = ("channels", "layers", "lr", "max_iters", "schedule")
+        changes = {k: d[k] for k in keys if k in d}
         unset: dict[str, Any] = {k: v for k, v in changes.items() if getattr(self, k) is None}
         if self.stop == "auto":
             unset["stop"] = d["stop"]
@@ -101,7 +113,8 @@ class GeneratorFit:
         if self.recipe == "published":
             return {"max_iters": self.max_iters, "tol": _NEVER, "loss_floor": _NEVER,
                     "plateau": False}  # fmt: skip
-        return {"max_iters": self.max_iters, "tol": self.tol, "loss_floor": self.loss_floor}
+        return {"max_iters": self.max_iters, "tol": self.tol, "loss_floor": self.loss_floor,
+                **SCHEDULES[self.schedule or "plateau"]}  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, **dataclasses.asdict(self)}
@@ -110,6 +123,8 @@ class GeneratorFit:
             del d["recipe"]
         if self.kernel_width is None:
             del d["kernel_width"]
+        if self.schedule in (None, "plateau", "constant" if self.optimizer == "gd" else None):
+            del d["schedule"]  # what fits of earlier versions ran
         return d
 
 

@@ -125,7 +125,7 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
     Defaults are the library's (:mod:`untrained_cs.defaults`, :class:`StopRule`); unset
     ones (None) are resolved there for the chosen generator.
     """
-    from ..defaults import fit_defaults
+    from ..defaults import SCHEDULES, fit_defaults
 
     rule, dd = StopRule(), fit_defaults(problem_kind, "deep-decoder")
     g = p.add_argument_group("fit")
@@ -133,15 +133,23 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         "--optimizer",
         choices=["adam", "gd"],
         default="adam",
-        help="Adam (published practice, plateau lr schedule) or plain GD",
+        help="Adam (published practice; --schedule below) or plain GD",
     )
     g.add_argument(
         "--recipe",
         choices=["project", "published"],
         default="project",
-        help="project: plateau-halved lr, stopped at convergence; published: the published "
-        "deep-decoder practice, Adam at a constant lr for exactly --max-iters iterations "
-        "(default %(default)s)",
+        help="project: the --schedule below, stopped at convergence; published: the "
+        "published deep-decoder practice, Adam at a constant lr 0.005 unless --lr, for exactly "
+        "--max-iters iterations (default %(default)s)",
+    )
+    g.add_argument(
+        "--schedule",
+        choices=list(SCHEDULES),
+        default=None,
+        help=f"learning-rate schedule of the project recipe: decay (warm-up, then halving), "
+        f"plateau (halve when the loss stalls), constant (default: {dd['schedule']} for the "
+        f"deep decoder here; GD constant)",
     )
     g.add_argument(
         "--lr",

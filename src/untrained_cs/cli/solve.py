@@ -40,6 +40,7 @@ def method_spec(args: argparse.Namespace) -> GeneratorFit:
         args.stop,
         args.holdout_fraction,
         getattr(args, "recipe", "project"),  # resume.json of earlier versions has none
+        schedule=getattr(args, "schedule", None),
     )
 
 

@@ -121,6 +121,8 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
                 _observe_holdout(state, residual, out)
             if callback is not None:
                 callback(_progress(state, out))
+    if not checked and rule.lr_factor_changes(it):  # warm-up or halving of the schedule
+        set_rates(state)
     grads = torch.autograd.grad(loss_b.sum(), w.opt.params)
     w.opt.step(list(grads))
     state.iteration += 1
@@ -177,7 +179,7 @@ def _record(state: FitState, loss: np.ndarray, out: torch.Tensor) -> None:
     log, w = state.log, state.work
     log["iteration"].append(state.iteration)
     log["loss"].append(loss)
-    log["lr"].append(state.lr_np.copy())
+    log["lr"].append(state.lr_np * state.rule.lr_factor(state.iteration))  # the rate used
     log["compute_batch"].append(w.size)
     if state.error is None and w.truth is None:
         return

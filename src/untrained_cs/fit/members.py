@@ -27,7 +27,7 @@ import torch
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .optim import MemberwiseOptimizer
-from .stopping import StopState
+from .stopping import StopRule, StopState
 
 #: compact when the active members are at most this share of the compute batch (so that
 #: splitting, which copies the active members' tensors, happens a few times per fit only)
@@ -107,9 +107,13 @@ class FitState(Protocol):
     operator: Operator
     opt: MemberwiseOptimizer
     stop: StopState
+    iteration: int
     lr_np: np.ndarray
     device: torch.device
     compact_at: float
+
+    @property
+    def rule(self) -> StopRule: ...
 
 
 def is_full(state: FitState) -> bool:
@@ -118,9 +122,11 @@ def is_full(state: FitState) -> bool:
 
 
 def set_rates(state: FitState) -> None:
-    """The compute batch's rates: ``lr_np`` for active members, 0 (frozen) for stopped."""
+    """The compute batch's rates: ``lr_np`` times the rule's time schedule for active
+    members, 0 (frozen) for stopped."""
     w = state.work
-    lr = np.where(state.stop.active[w.index], state.lr_np[w.index], 0.0)
+    scale = state.rule.lr_factor(state.iteration)
+    lr = np.where(state.stop.active[w.index], state.lr_np[w.index] * scale, 0.0)
     w.opt.lr = torch.as_tensor(lr, device=state.device)
 
 

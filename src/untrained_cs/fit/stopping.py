@@ -14,6 +14,9 @@ check, none in between). A member stops when
 Using the windows' best losses makes the rule robust to the oscillation of Adam's loss.
 With ``plateau=True`` the learning rate is multiplied by ``factor`` when the best loss has
 not improved by ``threshold`` (relative) for ``patience`` checks, so that Adam settles.
+Independently of that, a time schedule scales every member's rate by
+:meth:`StopRule.lr_factor`: a linear warm-up over the first ``warmup`` iterations, then a
+halving every ``half_life`` iterations (0: off), never below ``min_lr_ratio``.
 A non-finite loss, or one above ``blowup`` × the best so far, marks a divergence.
 """
 
@@ -40,6 +43,8 @@ class StopRule:
     threshold: float = 1e-2
     min_lr_ratio: float = 1e-4
     blowup: float = 1e4
+    warmup: int = 0
+    half_life: int = 0
 
     def validate(self) -> None:
         if self.max_iters <= 0:
@@ -52,6 +57,23 @@ class StopRule:
             raise ValueError(
                 f"window ({self.window}) must be a multiple of check_every ({self.check_every})"
             )
+        if self.warmup < 0 or self.half_life < 0:
+            raise ValueError("warmup and half_life must be >= 0")
+
+    def lr_factor(self, iteration: int) -> float:
+        """The time schedule's multiplier of the learning rate for the step of ``iteration``."""
+        if iteration < self.warmup:
+            return (iteration + 1) / self.warmup
+        if not self.half_life:
+            return 1.0
+        halvings = (iteration - self.warmup) // self.half_life
+        return max(0.5**halvings, self.min_lr_ratio)
+
+    def lr_factor_changes(self, iteration: int) -> bool:
+        """Whether :meth:`lr_factor` differs at ``iteration`` from the iteration before."""
+        if iteration < self.warmup:
+            return True
+        return bool(self.half_life) and (iteration - self.warmup) % self.half_life == 0
 
 
 @dataclass
