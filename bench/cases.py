@@ -8,6 +8,7 @@ Every row holds ``case``, ``device``, ``reference_ms_per_iter``, ``project_ms_pe
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -19,17 +20,21 @@ from .harness import first_time_reaching, isolated, ratio
 Row = dict[str, Any]
 
 
-# Project settings compared on the image cases: the defaults (Adam 0.005 with the plateau
-# schedule, as the CLI runs); the same schedule started from lr 0.01, which the schedule
-# search picked on camera and grass (bench/RESULTS.md); and, on a GPU, TF32 matmuls.
+# Project settings compared on the image cases: the defaults (the CLI's: Adam peaking at
+# 0.05 under the decay schedule); the previous defaults (Adam 0.005 halved on plateaus);
+# and, on a GPU, TF32 matmuls.
 PROJECT_SETTINGS: dict[str, dict[str, Any]] = {
     "": {},
-    "-lr0.01": {"lr": 0.01},
+    "-plateau": {"method": {"schedule": "plateau", "lr": 0.005}},
     "-tf32": {"tf32": True},
 }
+#: the images the default schedule was chosen on, and ones it was not (checked after)
+TUNED_IMAGES = ("camera", "grass", "brick", "moon")
+UNTUNED_IMAGES = ("coins", "astronaut", "gravel", "chelsea")
+RATIOS = (0.25, 0.1)
 
 # Reference runs already made in this process, so that cases sharing a problem (e.g.
-# `python -m bench cpu64 cpu64-lr0.01`) run the reference recipe once.
+# `python -m bench cpu64 cpu64-plateau`) run the reference recipe once.
 _REFERENCE_RUNS: dict[tuple, dict[str, Any]] = {}
 
 
@@ -48,14 +53,17 @@ def _image_case(
     ref_iters: int,
     device: str,
     settings: str = "",
+    m_ratio: float = 0.25,
+    seed: int = 0,
 ) -> Row:
     common = {
         "image": image,
         "size": size,
-        "ratio": 0.25,
+        "ratio": m_ratio,
         "channels": channels,
         "layers": 5,
         "device": device,
+        "seed": seed,
     }
     ref = _reference(ref_iters, **common)
     options = PROJECT_SETTINGS[settings]
@@ -66,6 +74,8 @@ def _image_case(
         "device": ours["device"],
         "image": image,
         "size": size,
+        "ratio": m_ratio,
+        "seed": seed,
         "project_settings": options or "defaults",
         "reference_ms_per_iter": round(ref["ms_per_iter"], 3),
         "project_ms_per_iter": round(ours["ms_per_iter"], 3),
@@ -84,20 +94,68 @@ def _image_case(
     }
 
 
-def cpu64(image: str = "camera", settings: str = "") -> Row:
+def cpu64(image: str = "camera", settings: str = "", m_ratio: float = 0.25, seed: int = 0) -> Row:
     """Case 1: the default problem (64², k = 64, 5 layers, m = n/4) on this CPU."""
     name = "cpu64" if image == "camera" else f"cpu64-{image}"
-    return _image_case(name, image, 64, 64, 4000, "cpu", settings)
+    name += "" if m_ratio == 0.25 else f"-m{m_ratio:g}n"
+    name += "" if seed == 0 else f"-seed{seed}"
+    return _image_case(name, image, 64, 64, 4000, "cpu", settings, m_ratio, seed)
 
 
-def cpu64_lr(image: str = "camera") -> Row:
-    """Case 1 with the project's Adam started at lr 0.01 (the schedule search's pick)."""
-    return cpu64(image, "-lr0.01")
+def cpu64_plateau() -> Row:
+    """Case 1 with the previous defaults: Adam 0.005, halved on plateaus."""
+    return cpu64("camera", "-plateau")
 
 
-def schedule_images() -> list[Row]:
-    """Case 1 on grass, brick and moon, with the defaults and with lr 0.01."""
-    return [cpu64(im, s) for im in ("grass", "brick", "moon") for s in ("", "-lr0.01")]
+def images(names: tuple[str, ...] = TUNED_IMAGES, seeds: tuple[int, ...] = (0, 1, 2)) -> list[Row]:
+    """Case 1 on camera, grass, brick and moon at m = n/4 and n/10 (defaults, 3 seeds).
+
+    Each seed is a problem of its own (operator, the reference's and the project's
+    initialisation); after its seeds' rows, each image and ratio gets a summary row.
+    """
+    rows: list[Row] = []
+    for image in names:
+        for m_ratio in RATIOS:
+            runs = [cpu64(image, "", m_ratio, s) for s in seeds]
+            rows += [*runs, _seed_summary(runs)]
+    return rows
+
+
+def _seed_summary(runs: list[Row]) -> Row:
+    """Means over the seeds; the time-to-target ratio's median; how many seeds reach it."""
+
+    def mean(key: str) -> float:
+        return round(statistics.fmean(r[key] for r in runs), 3)
+
+    speedups = [r["time_to_target_speedup"] for r in runs]
+    reached = [v for v in speedups if v is not None]
+    return {
+        "case": runs[0]["case"].split("-seed")[0] + "-summary",
+        "device": runs[0]["device"],
+        "image": runs[0]["image"],
+        "ratio": runs[0]["ratio"],
+        "seeds": len(runs),
+        "reference_ms_per_iter": mean("reference_ms_per_iter"),
+        "project_ms_per_iter": mean("project_ms_per_iter"),
+        "speedup_per_iter": mean("speedup_per_iter"),
+        "reference_psnr": mean("reference_psnr"),
+        "reference_seconds": mean("reference_seconds"),
+        "project_psnr": mean("project_psnr"),
+        "project_iterations": mean("project_iterations"),
+        "project_seconds": mean("project_seconds"),
+        "seeds_ending_at_or_above_reference": sum(
+            r["project_psnr"] >= r["reference_psnr"] for r in runs
+        ),
+        "seeds_reaching_reference": len(reached),
+        # a seed that never reaches the reference's PSNR counts as no speed-up (0)
+        "time_to_target_speedup": round(statistics.median([v or 0.0 for v in speedups]), 2),
+        "peak_mem_mb": max(r["peak_mem_mb"] for r in runs),
+    }
+
+
+def images_untuned() -> list[Row]:
+    """Case 1 on images the default schedule was not chosen on (defaults, seed 0)."""
+    return images(UNTUNED_IMAGES, seeds=(0,))
 
 
 def _batched_row(
@@ -208,11 +266,12 @@ def gpu64(settings: str = "") -> Row:
 
 CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "cpu64": cpu64,
-    "cpu64-lr0.01": cpu64_lr,
+    "cpu64-plateau": cpu64_plateau,
+    "images": images,
+    "images-untuned": images_untuned,
     "batched-two-layer": batched_two_layer,
     "batched-deep-decoder": batched_deep_decoder,
     "memory512": memory512,
-    "schedule-images": schedule_images,
 }
 GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "gpu256": gpu256,

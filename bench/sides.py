@@ -16,6 +16,7 @@ from untrained_cs.cli.speed import tune_process
 from untrained_cs.data import load_image
 from untrained_cs.fit import fit
 from untrained_cs.generators import DeepDecoder, Generator, TwoLayerGenerator
+from untrained_cs.methods import GeneratorFit
 from untrained_cs.metrics import psnr
 from untrained_cs.operators import GaussianOperator, make_operator
 from untrained_cs.problems import derive_seed, member_seeds
@@ -66,16 +67,22 @@ def project_image_fit(
     seed: int = 0,
     device: str = "cpu",
     operator: str = "gaussian",
+    method: dict[str, Any] | None = None,
     **fit_options: Any,
 ) -> dict[str, Any]:
-    """The project's fit (default rule) with the wall time and PSNR at every check.
+    """The project's fit with the wall time and PSNR at every check.
 
+    Its settings are the CLI's for a CS image (:class:`GeneratorFit` resolved for images:
+    learning rate and schedule), changed by ``method`` (GeneratorFit fields, e.g.
+    ``{"schedule": "plateau"}``); ``fit_options`` are stopping-rule fields on top.
     ``tf32=True`` lets CUDA matmuls and convolutions use TensorFloat-32 (no effect on CPU).
     """
     tune_process()
     if fit_options.pop("tf32", False):
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+    spec = GeneratorFit(**(method or {})).resolved("image")
+    fit_options = {**spec.rule_overrides(), "max_iters": max_iters, **fit_options}
     truth, op, y = image_problem(image, size, ratio, seed, operator)
     gen = DeepDecoder(tuple(truth.shape), channels=channels, layers=layers, seed=seed)
     times: list[float] = []
@@ -86,9 +93,7 @@ def project_image_fit(
         times.append(time.perf_counter() - start)
         psnrs.append(float(rec["psnr"][0]))
 
-    res = fit(
-        gen, op, y, truth=truth, callback=log, device=device, max_iters=max_iters, **fit_options
-    )
+    res = fit(gen, op, y, truth=truth, lr=spec.lr, callback=log, device=device, **fit_options)
     its = res.stop_iteration[0]
     return {
         "ms_per_iter": 1000.0 * res.seconds / max(its, 1),

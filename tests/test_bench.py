@@ -35,11 +35,11 @@ def test_reference_decoder_is_the_published_shape():
     assert out.shape == (1, 1, 64, 64) and 0 < out.min() and out.max() < 1
 
 
-def test_schedule_search_rejects_an_image_without_a_reference_psnr(capsys):
+def test_schedule_search_rejects_an_unknown_schedule(capsys):
     from bench.schedules import main as schedules
 
-    assert schedules(["--images", "coins"]) == 2
-    assert "no reference PSNR" in capsys.readouterr().err
+    assert schedules(["--only", "nope"]) == 2
+    assert "unknown schedule" in capsys.readouterr().err
 
 
 def test_image_cases_share_one_reference_run_per_problem(monkeypatch):
@@ -66,10 +66,10 @@ def test_image_cases_share_one_reference_run_per_problem(monkeypatch):
 
     monkeypatch.setattr(cases, "isolated", fake_isolated)
     monkeypatch.setattr(cases, "_REFERENCE_RUNS", {})
-    default, faster = run_case("cpu64")[0], run_case("cpu64-lr0.01")[0]
+    default, before = run_case("cpu64")[0], run_case("cpu64-plateau")[0]
     assert calls.count("reference_image_fit") == 1 and calls.count("project_image_fit") == 2
-    assert default["case"] == "cpu64" and faster["case"] == "cpu64-lr0.01"
-    assert faster["project_settings"] == {"lr": 0.01}
+    assert default["case"] == "cpu64" and before["case"] == "cpu64-plateau"
+    assert before["project_settings"] == {"method": {"schedule": "plateau", "lr": 0.005}}
     assert default["speedup_per_iter"] == 2.0
     assert default["project_seconds_to_reference_psnr"] == 2.0
     assert default["time_to_target_speedup"] == 20.0
