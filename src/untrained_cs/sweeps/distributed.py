@@ -40,6 +40,8 @@ ALLOWED_FAILURES = 3
 CONNECT_TIMEOUT = 10.0
 #: seconds to wait for a first worker to join the cluster before giving up
 WORKER_WAIT = 120.0
+#: times a task whose finished result was lost with its worker is submitted again
+LOST_RESUBMITS = 3
 
 
 class DaskExecutor:
@@ -85,6 +87,10 @@ class DaskExecutor:
             task, attempt = tries.pop(future.key)
             if future.status == "finished":
                 yield task, future.result()
+                continue
+            if future.status == "lost" and attempt < retries + LOST_RESUBMITS:
+                # it finished, but the worker holding its result died before it came back
+                pending.add(submit(task, attempt + 1))
                 continue
             if future.status != "error":  # cancelled: the scheduler went away or dropped us
                 raise RuntimeError(
