@@ -1,5 +1,5 @@
 """The benchmark cases: each runs both sides in fresh processes and returns one JSON row
-(``schedule-images``: one row per image and setting).
+(``images``: one row per image, ratio and seed, and a summary row per image and ratio).
 
 Every row holds ``case``, ``device``, ``reference_ms_per_iter``, ``project_ms_per_iter``,
 ``speedup_per_iter``, ``time_to_target_speedup`` (where the case has a target) and
