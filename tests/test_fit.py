@@ -212,3 +212,13 @@ def test_fit_steps_with_the_scheduled_rates():
     for mine, theirs in zip(r.generator.parameters(), hand.parameters(), strict=True):
         torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
     assert r.history["lr"][0, 0] == pytest.approx(0.005)  # the rate used at iteration 0
+
+
+def test_a_fit_stops_once_its_schedule_has_annealed():
+    # the rate halves every 20 iterations and floors at 1/4 of its peak (iteration 40):
+    # the fit stops at the first check there, converged, before the cap
+    r, _ = _tiny(max_iters=400, half_life=20, min_lr_ratio=0.25, plateau=False, tol=1e-12)
+    assert r.stop_reason == ["annealed"] and r.converged == [True]
+    assert r.stop_iteration == [40]
+    rates = r.history["lr"][:, 0][-3:]  # at iterations 10, 20, 40
+    np.testing.assert_allclose(rates, [0.005, 0.0025, 0.00125])

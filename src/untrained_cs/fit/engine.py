@@ -28,7 +28,7 @@ from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, ps
 from .selection import Holdout, NoisyStop, discrepancy_floor, holdout_entries
 from .state import FitState
 from .step_size import gd_step_size
-from .stopping import StopRule, StopState
+from .stopping import CONVERGED_REASONS, StopRule, StopState
 
 #: one learning rate for every member, or one per member
 LearningRate = float | Sequence[float] | torch.Tensor | None
@@ -201,7 +201,7 @@ def finish(state: FitState) -> FitResult:
     return FitResult(
         estimate=estimate,
         history=history,
-        converged=[r in ("converged", "loss_floor", "discrepancy") for r in stop.reason],
+        converged=[r in CONVERGED_REASONS for r in stop.reason],
         stop_reason=list(stop.reason),
         stop_iteration=[int(i) for i in stop.stop_iteration],
         best_iteration=best[0] if best else None,

@@ -9,6 +9,10 @@ check, none in between). A member stops when
   limit, so this is where "until convergence" ends in the interpolating regime, or
 * the best loss of the last ``window`` iterations improves on the best of the window
   before by less than ``tol`` (relative) — the loss has settled (reason ``"converged"``), or
+* the time schedule has annealed: its factor is down to ``min_lr_ratio`` (reason
+  ``"annealed"``; only with ``half_life``), so that further steps change nothing that
+  matters — under a decaying rate the loss can keep shrinking by more than ``tol`` per
+  window long after the estimate has settled, or
 * ``max_iters`` is reached (reason ``"max_iters"``, not converged).
 
 Using the windows' best losses makes the rule robust to the oscillation of Adam's loss.
@@ -26,6 +30,9 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+#: the stop reasons that count as converged (the others: ``max_iters``, ``holdout``, "")
+CONVERGED_REASONS = ("converged", "loss_floor", "discrepancy", "annealed")
 
 
 @dataclass
@@ -132,6 +139,8 @@ class StopState:
             rel = (prev - cur) / np.maximum(prev, 1e-300)
             # |rel|: a window that got worse (Adam oscillating) is not convergence
             self._stop(self.active & (np.abs(rel) < r.tol), iteration, "converged")
+        if r.half_life and r.lr_factor(iteration) <= r.min_lr_ratio:
+            self._stop(self.active, iteration, "annealed")
         if iteration >= r.max_iters:
             self._stop(self.active, iteration, "max_iters")
         return lr
