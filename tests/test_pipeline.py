@@ -104,7 +104,10 @@ def test_each_kind_resolves_its_learning_rate_schedule():
     assert gd.schedule == "constant" and "schedule" not in gd.to_dict()
     published = GeneratorFit(recipe="published").resolved("image")
     assert published.lr == 0.005  # the paper's constant rate, not the project's default
-    assert "warmup" not in published.rule_overrides()
+    assert "warmup" not in published.rule_overrides() and published.schedule == "constant"
+    assert "schedule" not in published.to_dict()
+    # another schedule than the kind's starts from the paper's rate, not the kind's
+    assert GeneratorFit(schedule="plateau").resolved("image").lr == 0.005
     assert "schedule" not in GeneratorFit(schedule="plateau").to_dict()
     with pytest.raises(ValueError, match="schedule must be one of"):
         GeneratorFit(schedule="cosine")

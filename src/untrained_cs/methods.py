@@ -101,9 +101,14 @@ class GeneratorFit:
             d["schedule"] = "constant"
         elif self.recipe == "published":
             d["lr"] = ADAM_LR  # the paper's constant rate (Sec. 5) unless one is given
+            d["schedule"] = "constant"  # what the published recipe runs, whatever is set
+        elif self.schedule not in (None, d["schedule"]):
+            d["lr"] = ADAM_LR  # the kind's rate was measured with its own schedule only
         keys = ("channels", "layers", "lr", "max_iters", "schedule")
         changes = {k: d[k] for k in keys if k in d}
         unset: dict[str, Any] = {k: v for k, v in changes.items() if getattr(self, k) is None}
+        if self.recipe == "published":
+            unset["schedule"] = "constant"
         if self.stop == "auto":
             unset["stop"] = d["stop"]
         return dataclasses.replace(self, **unset)
@@ -123,7 +128,11 @@ class GeneratorFit:
             del d["recipe"]
         if self.kernel_width is None:
             del d["kernel_width"]
-        if self.schedule in (None, "plateau", "constant" if self.optimizer == "gd" else None):
+        if self.recipe == "published" or self.schedule in (
+            None,
+            "plateau",
+            "constant" if self.optimizer == "gd" else None,
+        ):
             del d["schedule"]  # what fits of earlier versions ran
         return d
 

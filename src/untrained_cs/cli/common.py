@@ -125,7 +125,7 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
     Defaults are the library's (:mod:`untrained_cs.defaults`, :class:`StopRule`); unset
     ones (None) are resolved there for the chosen generator.
     """
-    from ..defaults import SCHEDULES, fit_defaults
+    from ..defaults import ADAM_LR, SCHEDULES, fit_defaults
 
     rule, dd = StopRule(), fit_defaults(problem_kind, "deep-decoder")
     g = p.add_argument_group("fit")
@@ -149,7 +149,8 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         default=None,
         help=f"learning-rate schedule of the project recipe: decay (warm-up, then halving), "
         f"plateau (halve when the loss stalls), constant (default: {dd['schedule']} for the "
-        f"deep decoder here; GD constant)",
+        f"deep decoder here; GD constant); a schedule other than the default starts from "
+        f"Adam {ADAM_LR:g} unless --lr",
     )
     g.add_argument(
         "--lr",
