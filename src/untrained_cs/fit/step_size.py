@@ -37,7 +37,7 @@ def jacobian_norm(gen: Generator, iters: int = 20, seed: int = 0) -> torch.Tenso
     for _ in range(iters):
         norms = _member_norms(v, batch).clamp_min(1e-30)
         v = [t / norms.reshape(-1, *[1] * (t.dim() - 1)) for t in v]
-        # scalar outputs, not ``grad_outputs=``: a tensor there imports sympy once (0.5 s)
+        # scalar outputs, not ``grad_outputs=``: a tensor there imports sympy (a fixed cost)
         inner = torch.stack([(j * t).sum() for j, t in zip(jt_u, v, strict=True)]).sum()
         (jv,) = torch.autograd.grad(inner, u, retain_graph=True)
         v = list(torch.autograd.grad((out * jv).sum(), params, retain_graph=True))
