@@ -111,6 +111,8 @@ def test_each_kind_resolves_its_learning_rate_schedule():
     assert "schedule" not in GeneratorFit(schedule="plateau").to_dict()
     with pytest.raises(ValueError, match="schedule must be one of"):
         GeneratorFit(schedule="cosine")
+    with pytest.raises(ValueError, match="schedule applies to the project recipe"):
+        GeneratorFit(recipe="published", schedule="decay")
 
 
 def test_smooth_signals_are_fitted_with_signed_outputs():

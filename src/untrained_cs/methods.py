@@ -53,7 +53,7 @@ class GeneratorFit:
     #: two-layer only: the triangular kernel's half-width (None: the generator's default)
     kernel_width: float | None = None
     #: the learning-rate schedule, a key of :data:`~untrained_cs.defaults.SCHEDULES` (None:
-    #: the problem kind's default; GD: "constant"); the published recipe keeps its own
+    #: the problem kind's default; GD and the published recipe: "constant")
     schedule: str | None = None
 
     def __post_init__(self) -> None:
@@ -66,6 +66,8 @@ class GeneratorFit:
             raise ValueError(
                 f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
             )
+        if self.recipe == "published" and self.schedule not in (None, "constant"):
+            raise ValueError("schedule applies to the project recipe; published runs a constant lr")
         if self.recipe not in RECIPES:
             raise ValueError(f"recipe must be one of {', '.join(RECIPES)}, got {self.recipe!r}")
         if self.generator not in GENERATOR_NAMES:
@@ -96,19 +98,15 @@ class GeneratorFit:
         the data carry noise, which decides what ``stop="auto"`` means)."""
         d = fit_defaults(problem_kind, self.generator)
         d["stop"] = NOISY_DEFAULT if noisy else "converge"
-        if self.optimizer == "gd":
-            d["lr"] = None  # GD's own step rule unless one is given
-            d["schedule"] = "constant"
-        elif self.recipe == "published":
-            d["lr"] = ADAM_LR  # the paper's constant rate (Sec. 5) unless one is given
-            d["schedule"] = "constant"  # what the published recipe runs, whatever is set
+        if self.optimizer == "gd" or self.recipe == "published":
+            d["schedule"] = self._legacy_schedule
+            # GD's own step rule; the paper's constant Adam rate (Sec. 5); unless one is given
+            d["lr"] = None if self.optimizer == "gd" else ADAM_LR
         elif self.schedule not in (None, d["schedule"]):
             d["lr"] = ADAM_LR  # the kind's rate was measured with its own schedule only
         keys = ("channels", "layers", "lr", "max_iters", "schedule")
         changes = {k: d[k] for k in keys if k in d}
         unset: dict[str, Any] = {k: v for k, v in changes.items() if getattr(self, k) is None}
-        if self.recipe == "published":
-            unset["schedule"] = "constant"
         if self.stop == "auto":
             unset["stop"] = d["stop"]
         return dataclasses.replace(self, **unset)
@@ -128,13 +126,15 @@ class GeneratorFit:
             del d["recipe"]
         if self.kernel_width is None:
             del d["kernel_width"]
-        if self.recipe == "published" or self.schedule in (
-            None,
-            "plateau",
-            "constant" if self.optimizer == "gd" else None,
-        ):
-            del d["schedule"]  # what fits of earlier versions ran
+        if self.schedule in (None, self._legacy_schedule):
+            del d["schedule"]
         return d
+
+    @property
+    def _legacy_schedule(self) -> str:
+        """The schedule every fit of this optimiser and recipe ran before schedules could
+        be chosen (left out of :meth:`to_dict`, so their keys stay the same)."""
+        return "constant" if self.optimizer == "gd" or self.recipe == "published" else "plateau"
 
 
 @dataclass(frozen=True)
