@@ -111,13 +111,14 @@ def images(names: tuple[str, ...] = TUNED_IMAGES, seeds: tuple[int, ...] = (0, 1
     """Case 1 on camera, grass, brick and moon at m = n/4 and n/10 (defaults, 3 seeds).
 
     Each seed is a problem of its own (operator, the reference's and the project's
-    initialisation); after its seeds' rows, each image and ratio gets a summary row.
+    initialisation); after its seeds' rows, each image and ratio gets a summary row (when
+    there are several seeds).
     """
     rows: list[Row] = []
     for image in names:
         for m_ratio in RATIOS:
             runs = [cpu64(image, "", m_ratio, s) for s in seeds]
-            rows += [*runs, _seed_summary(runs)]
+            rows += runs if len(runs) == 1 else [*runs, _seed_summary(runs)]
     return rows
 
 

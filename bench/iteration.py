@@ -24,7 +24,7 @@ from untrained_cs.cli.speed import tune_process
 from untrained_cs.fit.optim import Adam
 from untrained_cs.generators import DeepDecoder
 
-from .reference import reference_decoder
+from .reference import ReferenceFit
 from .sides import image_problem
 
 STEPS, REPEATS = 100, 5
@@ -69,18 +69,10 @@ def measure() -> dict[str, float]:
     def adam_only() -> None:
         opt.step(grads)
 
-    torch.manual_seed(0)
-    net = reference_decoder(1, 64, 5)
-    noise = torch.rand(1, 64, 4, 4) * 0.1
-    ref_opt = torch.optim.Adam(net.parameters(), lr=0.005)
-    yv = a @ truth.reshape(-1)
+    ref = ReferenceFit(truth, a, 64, 5)
 
     def reference() -> None:
-        ref_opt.zero_grad()
-        loss = 0.5 * (a @ net(noise).reshape(-1) - yv).pow(2).sum()
-        loss.backward()
-        ref_opt.step()
-        loss.item()
+        ref.step()
 
     out = {
         "reference_ms": _ms(reference),

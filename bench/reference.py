@@ -39,6 +39,45 @@ class ReferenceRun:
     ms_per_iter: float
 
 
+class ReferenceFit:
+    """The reference recipe's state: network, fixed input, matrix, y = A x*, Adam.
+
+    Args:
+        truth: the image ``[C, H, W]`` in [0, 1].
+        matrix: the dense measurement matrix ``[m, C*H*W]``.
+    """
+
+    def __init__(
+        self,
+        truth: torch.Tensor,
+        matrix: torch.Tensor,
+        channels: int = 64,
+        layers: int = 5,
+        lr: float = 0.005,
+        seed: int = 0,
+        device: str = "cpu",
+    ) -> None:
+        torch.manual_seed(seed)  # the reference recipe seeds globally, as published code does
+        c, h, _ = truth.shape
+        size = h // 2 ** (layers - 1)
+        self.net = reference_decoder(c, channels, layers).to(device)
+        self.noise = (torch.rand(1, channels, size, size) * 0.1).to(device)
+        self.a = matrix.to(device)
+        self.x = truth.to(device).reshape(-1)
+        self.y = self.a @ self.x
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+
+    def step(self) -> tuple[float, torch.Tensor]:
+        """One iteration; returns its loss (read back, as the published loops log) and the
+        network's output before the step."""
+        self.opt.zero_grad()
+        out = self.net(self.noise).reshape(-1)
+        loss = 0.5 * (self.a @ out - self.y).pow(2).sum()
+        loss.backward()
+        self.opt.step()
+        return loss.item(), out  # per-step host sync, as the published loops log
+
+
 def run_reference(
     truth: torch.Tensor,
     matrix: torch.Tensor,
@@ -50,34 +89,17 @@ def run_reference(
     device: str = "cpu",
     log_every: int = 50,
 ) -> ReferenceRun:
-    """Fit the reference decoder to y = A x* with constant-lr Adam for ``iters`` steps.
-
-    Args:
-        truth: the image ``[C, H, W]`` in [0, 1].
-        matrix: the dense measurement matrix ``[m, C*H*W]``.
-    """
-    torch.manual_seed(seed)  # the reference recipe seeds globally, as published code does
-    c, h, w = truth.shape
-    size = h // 2 ** (layers - 1)
-    net = reference_decoder(c, channels, layers).to(device)
-    noise = (torch.rand(1, channels, size, size) * 0.1).to(device)
-    a = matrix.to(device)
-    x = truth.to(device).reshape(-1)
-    y = a @ x
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    """Fit the reference decoder to y = A x* with constant-lr Adam for ``iters`` steps
+    (arguments as :class:`ReferenceFit`)."""
+    ref = ReferenceFit(truth, matrix, channels, layers, lr, seed, device)
     its, losses, errs = [], [], []
     start = time.perf_counter()
     for it in range(iters):
-        opt.zero_grad()
-        out = net(noise).reshape(-1)
-        loss = 0.5 * (a @ out - y).pow(2).sum()
-        loss.backward()
-        opt.step()
-        value = loss.item()  # per-step host sync, as the published loops log
+        value, out = ref.step()
         if it % log_every == 0 or it == iters - 1:
             its.append(it)
             losses.append(value)
-            errs.append((out.detach() - x).pow(2).mean().item())
+            errs.append((out.detach() - ref.x).pow(2).mean().item())
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start

@@ -38,13 +38,15 @@ def schedule(lr: float, warmup: int = 0, half_life: int = 0) -> Schedule:
     return lambda it: lr * rule.lr_factor(it)
 
 
-#: the candidates of the last search (name: peak lr, warm-up, half-life)
+#: the candidates of the search in bench/RESULTS.md (name: peak lr, warm-up, half-life)
 SCHEDULES: dict[str, Schedule] = {
     "constant 0.005": schedule(0.005),
     "constant 0.02": schedule(0.02),
+    "constant 0.05": schedule(0.05),
     "warm-up 100, 0.05": schedule(0.05, 100),
     "warm-up 100, 0.05, halve / 300": schedule(0.05, 100, 300),
     "warm-up 100, 0.05, halve / 200": schedule(0.05, 100, 200),
+    "warm-up 100, 0.1, halve / 200": schedule(0.1, 100, 200),
     "warm-up 100, 0.03, halve / 300": schedule(0.03, 100, 300),
     "warm-up 100, 0.03, halve / 200": schedule(0.03, 100, 200),
     "warm-up 100, 0.02, halve / 300": schedule(0.02, 100, 300),
