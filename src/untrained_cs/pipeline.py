@@ -255,8 +255,7 @@ def fit_record(
         key=spec_hash(problem.spec, method),
         estimate=estimate,
         metrics=metrics,
-        history={k: v[:, member : member + 1] if v.ndim == 2 else v
-                 for k, v in result.history.items()},
+        history=result.member_history(member),
         fit=result,
     )  # fmt: skip
 
@@ -268,6 +267,7 @@ def run_batch(
     generator: Generator | None = None,
     device: str | torch.device = "auto",
     compact: bool = True,
+    cap: int | None = None,
 ) -> list[Record]:
     """Fit one generator member per problem in one batched fit; a record per problem.
 
@@ -286,6 +286,9 @@ def run_batch(
             (e.g. with settings the method spec does not name), else built from the method.
         compact: drop stopped members from the computation (False: keep them frozen in
             the batch, for comparisons).
+        cap: compute at most this many members at once, the others queued in order
+            (:func:`~untrained_cs.fit.fit`); not with the hold-out rule, which then
+            computes every member at once.
     """
     first = problems[0]
     method = resolve(first, method)
@@ -294,12 +297,13 @@ def run_batch(
     gen = generator or build_generator(first, method, seeds)
     truth = torch.stack([p.truth for p in problems])
     held_seeds = tuple(derive_seed(p.spec.seed, "holdout") for p in problems)
+    stop = replace(noisy_stop(first, method), seed=held_seeds)
     result = fit(
         gen, operator, y,
         truth=truth if problem_kind(first) == "image" else None,
         error=error_function(problems),
         optimizer=method.optimizer, lr=method.lr, device=device, compact=compact,
-        stop=replace(noisy_stop(first, method), seed=held_seeds),
+        stop=stop, cap=None if stop.rule == "holdout" else cap,
         **method.rule_overrides(),
     )  # fmt: skip
     params = gen.num_parameters()

@@ -22,7 +22,7 @@ from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device, squared_norms
 from .loop import EARLY_LOGS, FINISHED, Callback, run_until
-from .members import COMPACT_AT, set_rates, sync, whole_batch
+from .members import COMPACT_AT, restrict, set_rates, sync, whole_batch
 from .optim import OPTIMIZERS
 from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, psnr_from_mse
 from .selection import Holdout, NoisyStop, discrepancy_floor, holdout_entries
@@ -88,6 +88,7 @@ def init_state(
     error: Callable[[torch.Tensor], torch.Tensor] | None = None,
     stop: NoisyStop | None = None,
     compact: bool = True,
+    cap: int | None = None,
     **rule_overrides: Any,
 ) -> FitState:
     """Build the state of a fit at iteration 0 (arguments as for :func:`fit`).
@@ -101,6 +102,8 @@ def init_state(
         ValueError: on mismatched shapes, non-finite y, or non-positive settings.
     """
     settled = settle_rule(rule, optimizer, rule_overrides)
+    if cap is not None and (cap < 1 or not compact):
+        raise ValueError(f"cap must be >= 1 and needs compact=True, got cap={cap}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     if lr is not None and not bool(np.all(np.asarray(lr, dtype=np.float64) > 0)):
@@ -137,6 +140,12 @@ def init_state(
         error=error,
         holdout=holdout,
     )
+    if cap is not None and cap < gen.batch:
+        if holdout is not None:
+            raise ValueError("a fit with a queue (cap) cannot use the hold-out rule")
+        state.cap = int(cap)
+        state.stop.enqueue(np.arange(cap, gen.batch))
+        restrict(state, np.arange(cap))
     set_rates(state)
     return state
 
@@ -196,8 +205,8 @@ def finish(state: FitState) -> FitResult:
     history = {k: np.asarray(v) for k, v in state.log.items() if v}
     if "mse" in history:
         history["psnr"] = psnr_from_mse(history["mse"])
-    best = oracle_best(history)
     stop = state.stop
+    best = oracle_best(history, stop.start)
     return FitResult(
         estimate=estimate,
         history=history,
@@ -216,6 +225,7 @@ def finish(state: FitState) -> FitResult:
         generator=state.generator,
         selected_iteration=None if held is None else [int(i) for i in held.iteration],
         stop_rule="holdout" if held is not None else stop.floor_reason,
+        start=[int(s) for s in stop.start] if stop.start.any() else None,
     )
 
 
@@ -261,6 +271,7 @@ def fit(
     error: Callable[[torch.Tensor], torch.Tensor] | None = None,
     stop: NoisyStop | None = None,
     compact: bool = True,
+    cap: int | None = None,
     **rule_overrides: Any,
 ) -> FitResult:
     """Fit the generator to the measurements ``y`` of ``operator`` until convergence.
@@ -289,6 +300,9 @@ def fit(
             selection or the discrepancy principle); default: the convergence rule only.
         compact: drop stopped members from the computation (see
             :mod:`~untrained_cs.fit.members`); False keeps them in the batch, frozen.
+        cap: compute at most this many members at once; the others wait in a queue and
+            start, in member order, as places free up (each counts its iterations from its
+            own start). Needs an operator that can be split by member and no hold-out.
 
     Returns:
         A :class:`FitResult`; ``result.generator`` is the fitted copy of the generator.
@@ -310,6 +324,7 @@ def fit(
         error=error,
         stop=stop,
         compact=compact,
+        cap=cap,
         **rule_overrides,
     )
     run_until(state, callback=callback)

@@ -7,8 +7,10 @@ iterations before the first check, which only log and score the hold-out entries
 that log-axis curves show a fit's start, and an early best iterate is not missed). The
 loop stops only between iterations, where the state is complete. The passes run on the
 compute batch ``state.work``, from which stopped members are dropped after a check
-(:func:`~untrained_cs.fit.members.maybe_compact`); the logs stay full-size ``[B]``, a
-stopped member's entries repeating its values at the stop.
+(:func:`~untrained_cs.fit.members.maybe_compact`), and queued members join it at a check
+(:func:`~untrained_cs.fit.members.admit_queued`); the logs stay full-size ``[B]``, a
+stopped member's entries repeating its values at the stop (and a member's entries at a row
+logged for another's early iterations repeating its last own row).
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ import numpy as np
 import torch
 
 from .inputs import squared_norms
-from .members import is_full, maybe_compact, scatter_rows, set_rates, spread
-from .result import FitDivergedError, psnr_from_mse
+from .members import (
+    admit_queued,
+    is_full,
+    maybe_compact,
+    running_starts,
+    scatter_rows,
+    set_rates,
+    spread,
+)
+from .result import EARLY_LOGS, FitDivergedError, psnr_from_mse
 from .state import FitState
 
-# Iterations logged before the first check (those below ``check_every``), so that the
-# log-axis curves show the start of a fit; history only, the stopping rule never sees them.
-EARLY_LOGS = (1, 2, 5, 10, 20)
 FINISHED, PAUSED, INTERRUPTED = "finished", "paused", "interrupted"
 
 Callback = Callable[[dict[str, Any]], None]
@@ -92,13 +99,16 @@ def _account(state: FitState, clock: float) -> None:
 
 def _advance(state: FitState, callback: Callback | None) -> bool:
     """Run one iteration (or undo a divergence); return whether a check ran."""
-    rule, w = state.rule, state.work
+    rule, it = state.rule, state.iteration
+    if it % rule.check_every == 0 and state.cap is not None:
+        admit_queued(state)
+    w = state.work
     out = w.generator()
     residual = w.operator.matvec(out) - w.y
     loss_b = 0.5 * squared_norms(residual if w.keep is None else residual * w.keep)
-    it = state.iteration
-    checked = it % rule.check_every == 0 or it >= rule.max_iters
-    early = not checked and it < rule.check_every and it in EARLY_LOGS
+    checked = it % rule.check_every == 0 or any(it - s >= rule.max_iters for s in state.starts)
+    early = not checked and any(0 < it - s < rule.check_every and it - s in EARLY_LOGS
+                                for s in state.starts)  # fmt: skip
     if checked:
         loss_np = spread(state, _host(loss_b), _last(state, "loss"))
         if _undo_divergence(state, loss_np):
@@ -107,6 +117,7 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
         if w.held is not None:
             _observe_holdout(state, residual, out)
         state.lr_np = state.stop.update(it, loss_np, state.lr_np)
+        state.starts = running_starts(state)
         set_rates(state)
         w.snapshot = w.opt.snapshot()
         if callback is not None:
@@ -116,13 +127,13 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
     elif early:
         loss_np = spread(state, _host(loss_b), _last(state, "loss"))
         if np.isfinite(loss_np[w.index]).all():  # a divergence is handled at the next check
-            _record(state, loss_np, out)
+            _record(state, loss_np, out, _early_members(state))
             if w.held is not None:  # the best held-out iterate may come this early
                 _observe_holdout(state, residual, out)
             if callback is not None:
                 callback(_progress(state, out))
-    if not checked and rule.lr_factor_changes(it):  # warm-up or halving of the schedule
-        set_rates(state)
+    if not checked and any(rule.lr_factor_changes(it - s) for s in state.starts):
+        set_rates(state)  # warm-up or halving of the schedule
     grads = torch.autograd.grad(loss_b.sum(), w.opt.params)
     w.opt.step(list(grads))
     state.iteration += 1
@@ -175,11 +186,27 @@ def _undo_divergence(state: FitState, loss_np: np.ndarray) -> bool:
     return True
 
 
-def _record(state: FitState, loss: np.ndarray, out: torch.Tensor) -> None:
-    log, w = state.log, state.work
+def _early_members(state: FitState) -> np.ndarray | None:
+    """At an early log, the members whose own iteration it is (None: all of them)."""
+    if len(state.starts) == 1:
+        return None
+    own = state.iteration - state.stop.start
+    return (own > 0) & (own < state.rule.check_every) & np.isin(own, EARLY_LOGS)
+
+
+def _record(
+    state: FitState, loss: np.ndarray, out: torch.Tensor, members: np.ndarray | None = None
+) -> None:
+    """Log a row; with ``members`` (a mask) only their entries are new, the others
+    repeat their last logged values (it is not one of their own log iterations)."""
+    log, w, stop = state.log, state.work, state.stop
+    lr = state.lr_np * state.rule.lr_factors(state.iteration - stop.start)  # the rate used
+    if members is not None:
+        loss = np.where(members, loss, log["loss"][-1])
+        lr = np.where(members, lr, log["lr"][-1])
     log["iteration"].append(state.iteration)
     log["loss"].append(loss)
-    log["lr"].append(state.lr_np * state.rule.lr_factor(state.iteration))  # the rate used
+    log["lr"].append(lr)
     log["compute_batch"].append(w.size)
     if state.error is None and w.truth is None:
         return
@@ -191,7 +218,8 @@ def _record(state: FitState, loss: np.ndarray, out: torch.Tensor) -> None:
             assert w.truth is not None
             err_t = squared_norms(out.detach() - w.truth) / out[0].numel()
             rows = err_t.double().cpu().numpy()
-    log["mse"].append(spread(state, rows, _last(state, "mse")))
+    mse = spread(state, rows, _last(state, "mse"))
+    log["mse"].append(mse if members is None else np.where(members, mse, log["mse"][-1]))
 
 
 def _progress(state: FitState, out: torch.Tensor) -> dict[str, Any]:

@@ -14,6 +14,13 @@ saving and finishing call. Compaction needs an operator every member shares (``c
 1) or one with a ``select(members)`` method (a
 :class:`~untrained_cs.operators.matrix.MatrixOperator`); with other operators the
 stopped members stay frozen in the batch.
+
+A fit may also compute at most ``cap`` members at once: the others wait in a queue
+(``stop.queued``) and :func:`admit_queued` brings them into the compute batch, at a check,
+as places free up. A member admitted at loop iteration s counts its own iterations from s
+(``stop.start``), so its numbers are those it would have had alone; and a batch of many
+fits costs about what its active members cost, at the batch size where the kernels are
+efficient, instead of the slowest member setting everyone's time.
 """
 
 from __future__ import annotations
@@ -111,6 +118,10 @@ class FitState(Protocol):
     lr_np: np.ndarray
     device: torch.device
     compact_at: float
+    y: torch.Tensor
+    truth: torch.Tensor | None
+    cap: int | None
+    starts: tuple[int, ...]
 
     @property
     def rule(self) -> StopRule: ...
@@ -124,10 +135,43 @@ def is_full(state: FitState) -> bool:
 def set_rates(state: FitState) -> None:
     """The compute batch's rates: ``lr_np`` times the rule's time schedule for active
     members, 0 (frozen) for stopped."""
-    w = state.work
-    scale = state.rule.lr_factor(state.iteration)
-    lr = np.where(state.stop.active[w.index], state.lr_np[w.index] * scale, 0.0)
+    w, stop = state.work, state.stop
+    scale = state.rule.lr_factors(state.iteration - stop.start[w.index])
+    lr = np.where(stop.active[w.index], state.lr_np[w.index] * scale, 0.0)
     w.opt.lr = torch.as_tensor(lr, device=state.device)
+
+
+def running_starts(state: FitState) -> tuple[int, ...]:
+    """The distinct start iterations of the active members (what the loop's own-count
+    tests need: checks, early logs, ``max_iters``, the schedule's changes)."""
+    stop = state.stop
+    starts = np.unique(stop.start[stop.active])
+    return tuple(int(s) for s in starts) or (0,)
+
+
+def admit_queued(state: FitState) -> bool:
+    """Fill the free places of the compute batch (up to ``state.cap`` active members)
+    with queued members, which start at this iteration; call it at a check iteration,
+    before its forward pass. Returns whether the compute batch changed."""
+    stop, w = state.stop, state.work
+    running = w.index[stop.active[w.index]]
+    room = (state.cap or 0) - len(running)
+    waiting = np.flatnonzero(stop.queued)
+    if room <= 0 or len(waiting) == 0:
+        return False
+    new = waiting[:room]
+    stop.admit(new, state.iteration)
+    sync(state)  # the leaving (stopped) members' final rows reach the full modules
+    # (a queue is never combined with a hold-out: the masks need not follow)
+    whole = whole_batch(state.generator, state.operator, state.y, state.truth, state.opt,
+                        full_snapshot(state))  # fmt: skip
+    sub = whole.select(np.union1d(running, new))
+    if sub is None:
+        raise ValueError(f"{type(state.operator).__name__} cannot be split by member")
+    state.work = sub
+    state.starts = running_starts(state)
+    set_rates(state)
+    return True
 
 
 def spread(state: FitState, values: np.ndarray, fill: np.ndarray | None) -> np.ndarray:

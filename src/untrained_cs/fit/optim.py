@@ -12,18 +12,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import numpy as np
 import torch
 
 
 class MemberwiseOptimizer:
     """Base: parameters, per-member learning rates, snapshots of all state tensors."""
 
-    #: scalar state that every member shares (a step count), taken over by :meth:`put`
-    shared_counters: tuple[str, ...] = ()
-
     def __init__(self, params: list[torch.Tensor], lr: torch.Tensor) -> None:
         self.params = params
         self.lr = lr
+        #: steps taken per member [B] (a member that waited in a queue has taken fewer)
+        self.steps = np.zeros(params[0].shape[0], dtype=np.int64)
 
     @property
     def lr(self) -> torch.Tensor:
@@ -63,21 +63,21 @@ class MemberwiseOptimizer:
     @torch.no_grad()
     def select(self, params: list[torch.Tensor], members: torch.Tensor) -> MemberwiseOptimizer:
         """An optimiser over ``params`` (a sub-batch's parameters) that continues the rows
-        ``members`` (a long index [b]) of this one: their state and rates, its step count."""
+        ``members`` (a long index [b]) of this one: their state, rates and step counts."""
         sub = copy.copy(self)
         sub.params = params
         sub._set_member_state([t.index_select(0, members) for t in self.member_state()])
         sub.lr = self.lr.index_select(0, members.to(self.lr.device))
+        sub.steps = self.steps[members.cpu().numpy()]
         return sub
 
     @torch.no_grad()
     def put(self, members: torch.Tensor, sub: MemberwiseOptimizer) -> None:
         """Write the per-member state of ``sub`` (made by :meth:`select` with ``members``)
-        back into those rows, and take over its step count (parameters: the generator's)."""
+        back into those rows (parameters: the generator's)."""
         for dst, src in zip(self.member_state(), sub.member_state(), strict=True):
             dst.index_copy_(0, members, src)
-        for name in self.shared_counters:
-            setattr(self, name, getattr(sub, name))
+        self.steps[members.cpu().numpy()] = sub.steps
 
     def state_dict(self) -> dict[str, Any]:
         """The optimiser's own state (beyond parameters and lr) as CPU tensors and scalars."""
@@ -95,6 +95,7 @@ class GradientDescent(MemberwiseOptimizer):
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
+        self.steps += 1
         for p, g, lr in zip(self.params, grads, self.lr_per_param, strict=True):
             p.addcmul_(g, lr, value=-1.0)  # one pass; ``p.sub_(lr * g)`` makes two
 
@@ -108,11 +109,8 @@ class Adam(MemberwiseOptimizer):
         super().__init__(params, lr)
         self.beta1, self.beta2 = betas
         self.eps = eps
-        self.t = 0
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]
-
-    shared_counters = ("t",)
 
     def state_tensors(self) -> list[torch.Tensor]:
         return [*self.params, *self.m, *self.v]
@@ -125,9 +123,11 @@ class Adam(MemberwiseOptimizer):
         self.m, self.v = tensors[:half], tensors[half:]
 
     def state_dict(self) -> dict[str, Any]:
-        """Step count, moments and constants: ``{"t", "m", "v", "betas", "eps"}``."""
+        """Step counts, moments and constants: ``{"t", "m", "v", "betas", "eps"}`` (``t``
+        one count when every member took the same number of steps, else one per member)."""
+        same = bool((self.steps == self.steps[0]).all())
         return {
-            "t": self.t,
+            "t": int(self.steps[0]) if same else [int(t) for t in self.steps],
             "m": [t.detach().cpu().clone() for t in self.m],
             "v": [t.detach().cpu().clone() for t in self.v],
             "betas": [self.beta1, self.beta2],
@@ -145,23 +145,34 @@ class Adam(MemberwiseOptimizer):
                 )
             for dst, src in zip(mine, saved, strict=True):
                 dst.copy_(src)
-        self.t = int(state["t"])
+        self.steps = np.broadcast_to(np.asarray(state["t"], dtype=np.int64),
+                                     self.steps.shape).copy()  # fmt: skip
         self.beta1, self.beta2 = (float(b) for b in state["betas"])
         self.eps = float(state["eps"])
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
-        self.t += 1
-        c1 = 1.0 - self.beta1**self.t
-        c2 = 1.0 - self.beta2**self.t
+        self.steps += 1
         torch._foreach_lerp_(self.m, grads, 1.0 - self.beta1)
         torch._foreach_mul_(self.v, self.beta2)
         torch._foreach_addcmul_(self.v, grads, grads, value=1.0 - self.beta2)
         denom = torch._foreach_sqrt(self.v)
-        torch._foreach_div_(denom, c2**0.5)
-        torch._foreach_add_(denom, self.eps)
+        t = int(self.steps[0])
+        if (self.steps == t).all():  # one step count: scalar bias corrections
+            c1, c2 = 1.0 - self.beta1**t, 1.0 - self.beta2**t
+            torch._foreach_div_(denom, c2**0.5)
+            torch._foreach_add_(denom, self.eps)
+            for p, m, d, lr in zip(self.params, self.m, denom, self.lr_per_param, strict=True):
+                p.addcdiv_(m * lr, d, value=-1.0 / c1)
+            return
+        c1_b = 1.0 - self.beta1**self.steps  # per member (members that waited in a queue)
+        c2_b = 1.0 - self.beta2**self.steps
         for p, m, d, lr in zip(self.params, self.m, denom, self.lr_per_param, strict=True):
-            p.addcdiv_(m * lr, d, value=-1.0 / c1)
+            shape = (-1, *[1] * (p.dim() - 1))
+            root = torch.as_tensor(np.sqrt(c2_b), dtype=p.dtype, device=p.device).reshape(shape)
+            bias = torch.as_tensor(c1_b, dtype=p.dtype, device=p.device).reshape(shape)
+            d.div_(root).add_(self.eps)
+            p.addcdiv_(m * (lr / bias), d, value=-1.0)
 
 
 OPTIMIZERS = {"adam": Adam, "gd": GradientDescent}

@@ -11,6 +11,10 @@ import torch
 
 from ..metrics import psnr_from_mse
 
+# Iterations logged before the first check (those below ``check_every``), so that the
+# log-axis curves show the start of a fit; history only, the stopping rule never sees them.
+EARLY_LOGS = (1, 2, 5, 10, 20)
+
 
 class FitDivergedError(RuntimeError):
     """The fit kept diverging after the allowed number of step reductions."""
@@ -58,6 +62,30 @@ class FitResult:
     selected_iteration: list[int] | None = None
     #: the rule that chose the estimate: "loss_floor" (convergence), "discrepancy", "holdout"
     stop_rule: str = "loss_floor"
+    #: per member, the loop iteration of its own iteration 0 when it waited in a queue
+    #: (``history["iteration"]`` counts the loop's iterations); None: every member at 0
+    start: list[int] | None = None
+
+    def member_history(self, member: int) -> dict[str, np.ndarray]:
+        """The history of one member (``[T, 1]`` columns), counted in its own iterations,
+        up to its stop: with a queue, only the rows from its start at its own log points
+        (the others repeat its values)."""
+        h = self.history
+        iterations = h["iteration"]
+        keep = np.ones(len(iterations), dtype=bool)
+        if self.start is not None:
+            iterations = iterations - self.start[member]
+            every = int(self.config["rule"]["check_every"])
+            early = np.isin(iterations, EARLY_LOGS) & (iterations < every)
+            stop = iterations == self.stop_iteration[member]
+            keep = (iterations >= 0) & ((iterations % every == 0) | early | stop)
+        if self.stop_reason[member]:  # after its stop a member's entries repeat the last
+            keep &= iterations <= self.stop_iteration[member]
+        rows = np.flatnonzero(keep)
+        out = {k: v[rows, member : member + 1] if v.ndim == 2 else v[rows]
+               for k, v in h.items() if k != "iteration"}  # fmt: skip
+        out["iteration"] = iterations[rows]
+        return out
 
     @property
     def batch(self) -> int:
@@ -90,12 +118,16 @@ class FitResult:
         return out
 
 
-def oracle_best(history: dict[str, np.ndarray]) -> tuple[list[int], list[float]] | None:
-    """The logged iteration of lowest true MSE per member, and its PSNR."""
+def oracle_best(
+    history: dict[str, np.ndarray], start: np.ndarray | None = None
+) -> tuple[list[int], list[float]] | None:
+    """The logged iteration of lowest true MSE per member (its own count, from ``start``),
+    and its PSNR."""
     if "mse" not in history:
         return None
     mse = np.where(np.isfinite(history["mse"]), history["mse"], math.inf)
-    idx = np.argmin(mse, axis=0)
-    its = [int(history["iteration"][i]) for i in idx]
+    idx = np.argmin(mse, axis=0)  # the first of equal rows: a repeated row is never chosen
+    offset = np.zeros(mse.shape[1], dtype=np.int64) if start is None else start
+    its = [int(history["iteration"][i] - offset[b]) for b, i in enumerate(idx)]
     best = [float(psnr_from_mse(mse[i, b])) for b, i in enumerate(idx)]
     return its, best

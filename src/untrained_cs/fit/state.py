@@ -29,7 +29,16 @@ import torch
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device
-from .members import COMPACT_AT, Work, full_snapshot, restrict, set_rates, sync, whole_batch
+from .members import (
+    COMPACT_AT,
+    Work,
+    full_snapshot,
+    restrict,
+    running_starts,
+    set_rates,
+    sync,
+    whole_batch,
+)
 from .optim import OPTIMIZERS, MemberwiseOptimizer
 from .selection import Holdout
 from .stopping import StopRule, StopState
@@ -57,6 +66,10 @@ class FitState:
             its snapshot: the state tensors at the last good check).
         compact_at: the active share of the compute batch at which stopped members are
             dropped from it (0: never, they stay frozen in the batch).
+        cap: the most members computed at once (None: all); the others wait in the
+            queue (``stop.queued``) until places free up.
+        starts: the distinct start iterations of the active members (derived, see
+            :func:`~untrained_cs.fit.members.running_starts`).
     """
 
     generator: Generator
@@ -76,6 +89,8 @@ class FitState:
     device: torch.device
     work: Work
     compact_at: float = COMPACT_AT
+    cap: int | None = None
+    starts: tuple[int, ...] = (0,)
     #: optional scorer: generator output → per-member MSE in the space the truth lives in
     #: (normalised by the data range²); logged as ``mse`` in place of the plain comparison
     error: Callable[[torch.Tensor], torch.Tensor] | None = None
@@ -89,8 +104,8 @@ class FitState:
 
     @property
     def finished(self) -> bool:
-        """True when every member has stopped."""
-        return not bool(self.stop.active.any())
+        """True when every member has stopped (none active, none queued)."""
+        return not bool(self.stop.active.any() or self.stop.queued.any())
 
     @property
     def dtype(self) -> torch.dtype:
@@ -108,6 +123,7 @@ class FitState:
             "truth": self.truth is not None,
             "batch": int(self.generator.batch),
             "compact_at": float(self.compact_at),
+            "cap": self.cap,
         }
 
     def to_payload(self) -> dict[str, Any]:
@@ -245,8 +261,10 @@ class FitState:
             device=dev,
             work=whole_batch(generator, operator, y, truth, opt, snapshot, keep, held),
             compact_at=float(settings.get("compact_at", COMPACT_AT)),
+            cap=settings.get("cap"),
             holdout=holdout,
         )
+        state.starts = running_starts(state)
         set_rates(state)
         return state
 
@@ -333,6 +351,8 @@ def _stop_payload(stop: StopState) -> dict[str, Any]:
         "reason": list(stop.reason),
         "stop_iteration": torch.from_numpy(stop.stop_iteration.astype(np.int64)),
         "floor_reason": stop.floor_reason,
+        "start": torch.from_numpy(stop.start.astype(np.int64)),
+        "queued": torch.from_numpy(stop.queued.copy()),
     }
 
 
@@ -349,6 +369,9 @@ def _stop_from_payload(saved: dict[str, Any], rule: StopRule) -> StopState:
     stop.active = saved["active"].numpy().copy()
     stop.reason = [str(r) for r in saved["reason"]]
     stop.stop_iteration = saved["stop_iteration"].numpy().copy()
+    if "start" in saved:  # files from before the queue had every member start at 0
+        stop.start = saved["start"].numpy().copy()
+        stop.queued = saved["queued"].numpy().copy()
     return stop
 
 

@@ -22,6 +22,10 @@ Independently of that, a time schedule scales every member's rate by
 :meth:`StopRule.lr_factor`: a linear warm-up over the first ``warmup`` iterations, then a
 halving every ``half_life`` iterations (0: off), never below ``min_lr_ratio``.
 A non-finite loss, or one above ``blowup`` × the best so far, marks a divergence.
+
+Every count above is the member's own: a member that waited in a fit's queue (see
+:mod:`~untrained_cs.fit.members`) starts at a later iteration of the loop, ``start``, and
+its windows, schedule, ``max_iters`` and stop iteration count from there.
 """
 
 from __future__ import annotations
@@ -69,12 +73,18 @@ class StopRule:
 
     def lr_factor(self, iteration: int) -> float:
         """The time schedule's multiplier of the learning rate for the step of ``iteration``."""
-        if iteration < self.warmup:
-            return (iteration + 1) / self.warmup
-        if not self.half_life:
-            return 1.0
-        halvings = (iteration - self.warmup) // self.half_life
-        return max(0.5**halvings, self.min_lr_ratio)
+        return float(self.lr_factors(np.asarray([iteration]))[0])
+
+    def lr_factors(self, iterations: np.ndarray) -> np.ndarray:
+        """:meth:`lr_factor` of each entry of ``iterations`` (the members' own counts)."""
+        it = np.asarray(iterations, dtype=np.int64)
+        factor = np.ones(it.shape)
+        if self.half_life:
+            halvings = np.maximum(it - self.warmup, 0) // self.half_life
+            factor = np.maximum(0.5**halvings, self.min_lr_ratio)
+        if self.warmup:
+            factor = np.where(it < self.warmup, (it + 1) / self.warmup, factor)
+        return factor
 
     def lr_factor_changes(self, iteration: int) -> bool:
         """Whether :meth:`lr_factor` differs at ``iteration`` from the iteration before."""
@@ -97,6 +107,10 @@ class StopState:
     active: np.ndarray = field(init=False)
     reason: list[str] = field(init=False)
     stop_iteration: np.ndarray = field(init=False)
+    #: [B] the loop iteration of each member's own iteration 0 (0 unless it was queued)
+    start: np.ndarray = field(init=False)
+    #: [B] members waiting for a place in the compute batch (not active, not stopped)
+    queued: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         b = len(self.floor)
@@ -105,6 +119,21 @@ class StopState:
         self.active = np.ones(b, dtype=bool)
         self.reason = [""] * b
         self.stop_iteration = np.zeros(b, dtype=int)
+        self.start = np.zeros(b, dtype=np.int64)
+        self.queued = np.zeros(b, dtype=bool)
+
+    def enqueue(self, members: np.ndarray) -> None:
+        """Put ``members`` (not yet started) in the queue."""
+        self.queued[members] = True
+        self.active[members] = False
+
+    def admit(self, members: np.ndarray, iteration: int) -> None:
+        """Start the queued ``members`` at loop iteration ``iteration`` (their own 0)."""
+        self.queued[members] = False
+        self.active[members] = True
+        self.start[members] = iteration
+        self.best[members] = np.inf
+        self.bad_checks[members] = 0
 
     def diverged(self, loss: np.ndarray) -> np.ndarray:
         """Members whose loss is non-finite or has blown up (only active ones)."""
@@ -118,6 +147,7 @@ class StopState:
         finite for active members (call :meth:`diverged` first).
         """
         r = self.rule
+        own = iteration - self.start  # each member's own iteration count
         loss = np.where(self.active, loss, np.nan)
         self.losses.append(loss)
         lr = lr.copy()
@@ -137,16 +167,18 @@ class StopState:
                 prev = np.nanmin(hist[:per_window], axis=0)
                 cur = np.nanmin(hist[per_window:], axis=0)
             rel = (prev - cur) / np.maximum(prev, 1e-300)
+            # both windows must be the member's own checks (a queued member starts later)
+            ripe = own // r.check_every + 1 > 2 * per_window
             # |rel|: a window that got worse (Adam oscillating) is not convergence
-            self._stop(self.active & (np.abs(rel) < r.tol), iteration, "converged")
-        if r.half_life and r.lr_factor(iteration) <= r.min_lr_ratio:
-            self._stop(self.active, iteration, "annealed")
-        if iteration >= r.max_iters:
-            self._stop(self.active, iteration, "max_iters")
+            self._stop(self.active & ripe & (np.abs(rel) < r.tol), iteration, "converged")
+        if r.half_life:
+            annealed = r.lr_factors(own) <= r.min_lr_ratio
+            self._stop(self.active & annealed, iteration, "annealed")
+        self._stop(self.active & (own >= r.max_iters), iteration, "max_iters")
         return lr
 
     def _stop(self, members: np.ndarray, iteration: int, reason: str) -> None:
         for b in np.flatnonzero(members):
             self.active[b] = False
             self.reason[b] = reason
-            self.stop_iteration[b] = iteration
+            self.stop_iteration[b] = iteration - self.start[b]
