@@ -213,16 +213,26 @@ def test_noisy_stops_count_each_members_own_rows():
         assert rec.metrics["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-4)
 
 
-def test_plan_packs_fits_of_different_m_into_one_task_ordered_by_m():
+def test_plan_packs_fits_of_different_m_into_tasks_cut_by_m_largest_first():
     base = {"problem": {"signal": {"kind": "smooth", "n": 32, "p": 3},
                         "measurement": {"kind": "cs", "operator": "gaussian", "m": 12}},
             "method": {"kind": "generator", "generator": "two-layer", "max_iters": 60}}  # fmt: skip
     grid = {"seed": [0, 1, 2], "measurement.m": [20, 6, 12]}
     tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4)
     assert [[f.problem.measurement.m for f in t.fits] for t in tasks] == [
-        [6, 6, 6, 12],
-        [12, 12, 20, 20],
+        [12, 6, 6, 6],
+        [20, 20, 12, 12],
         [20],
+    ]
+    assert [t.cap for t in tasks] == [None] * 3  # one batch each: nothing queues
+    # tasks of 9: one task, 4 at once, the rest queued; for 2 slots, two tasks
+    (task,) = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9)
+    assert [f.problem.measurement.m for f in task.fits] == [20] * 3 + [12] * 3 + [6] * 3
+    assert task.cap == 4
+    tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9, slots=2)
+    assert [([f.problem.measurement.m for f in t.fits], t.cap) for t in tasks] == [
+        ([12, 12, 6, 6, 6], 4),
+        ([20, 20, 20, 12], None),
     ]
     base["problem"]["measurement"]["operator"] = "structured"  # not a dense matrix: per m
     tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4)

@@ -18,11 +18,11 @@ BASE = {
 }
 
 
-def config(seeds=(0, 1, 2), ms=(6, 12)):
-    # batch 3: the fits of different m pack into one group, ordered by m, so the chunks of
+def config(seeds=(0, 1, 2), ms=(6, 12), task_size=3):
+    # batch 3: the fits of different m pack into one group, ordered by m, so tasks of
     # three are one task per m
     return parse({"base": BASE, "grid": {"measurement.m": list(ms), "seed": list(seeds)},
-                  "batch": 3})  # fmt: skip
+                  "batch": 3, "task_size": task_size})  # fmt: skip
 
 
 def counting(calls):
@@ -35,7 +35,7 @@ def counting(calls):
 
 def test_grid_runs_batched_and_a_second_run_does_nothing(tmp_path):
     cfg = config()
-    assert len(cfg.fits()) == 6 and len(plan(cfg.fits(), cfg.batch)) == 2  # one task per m
+    assert len(cfg.fits()) == 6 and len(plan(cfg.fits(), cfg.batch, 3)) == 2  # one per m
     calls: list[int] = []
     assert run_sweep(cfg, tmp_path, runner=counting(calls), progress=False) == {"done": 6}
     assert calls == [3, 3]
@@ -51,17 +51,27 @@ def test_new_axis_values_add_only_the_new_fits(tmp_path):
     assert counts == {"done": 8} and calls == [2]  # the new seed's two m, one task
 
 
-def test_a_stored_row_matches_a_single_run(tmp_path):
-    cfg = config(seeds=(4, 5), ms=(12,))
+@pytest.mark.parametrize("ms", [(12,), (6, 12, 20)], ids=["one-task-per-batch", "queued"])
+def test_a_stored_row_matches_a_single_run(tmp_path, ms):
+    # (6, 12, 20) × 2 seeds is one task of six fits, three computed at once: the others
+    # queue and start later, counting their iterations from their own start
+    cfg = config(seeds=(4, 5), ms=ms, task_size=None)
+    tasks = plan(cfg.fits(), cfg.batch, cfg.fits_per_task)
+    assert [(len(t.fits), t.cap) for t in tasks] == ([(2, None)] if len(ms) == 1 else [(6, 3)])
     run_sweep(cfg, tmp_path, progress=False)
     store = Store(tmp_path)
     rows = {r["key"]: r for r in store.rows()}
     store.close()
     for fit in cfg.fits():
         single = run(build(fit.problem), fit.method, device="cpu")
+        row = rows[fit.key]
         assert single.key == fit.key
-        assert rows[fit.key]["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-3)
-        assert rows[fit.key]["signal_p"] == 3 and rows[fit.key]["measurement_m"] == 12
+        assert row["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-3)
+        assert (row["iterations"], row["stop_reason"]) == (
+            single.metrics["iterations"],
+            single.metrics["stop_reason"],
+        )
+        assert row["signal_p"] == 3 and row["measurement_m"] == fit.problem.measurement.m
 
 
 def test_a_failing_task_is_retried_then_recorded_while_the_others_finish(tmp_path):

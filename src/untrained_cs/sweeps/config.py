@@ -18,9 +18,12 @@ from typing import Any
 from ..methods import GeneratorFit, method_from_dict
 from ..problems import ProblemSpec, spec_hash
 
-KEYS = ("base", "grid", "zip", "batch", "retries", "save_estimates")
-#: members of one batched task when the config names none
+KEYS = ("base", "grid", "zip", "batch", "task_size", "retries", "save_estimates")
+#: members computed at once in a batched task when the config names none
 BATCH = 32
+#: fits of one task, in multiples of ``batch``, when the config names no ``task_size``:
+#: they queue for the batch's places, so that a finished fit's place goes to the next
+TASK_BATCHES = 4
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,12 @@ class SweepConfig:
     batch: int = BATCH
     retries: int = 1
     save_estimates: bool = False
+    #: fits per task (None: ``TASK_BATCHES`` × ``batch``)
+    task_size: int | None = None
+
+    @property
+    def fits_per_task(self) -> int:
+        return self.task_size or TASK_BATCHES * self.batch
 
     def fits(self) -> list[Fit]:
         """Every fit of the sweep, in a stable order (grid product, then zip rows)."""
@@ -107,8 +116,11 @@ def parse(d: Any, source: str = "config") -> SweepConfig:
     batch, retries = d.get("batch", BATCH), d.get("retries", 1)
     if not (isinstance(batch, int) and batch >= 1 and isinstance(retries, int) and retries >= 0):
         raise ValueError(f"{source}: batch must be an integer >= 1 and retries >= 0")
+    task_size = d.get("task_size")
+    if task_size is not None and not (isinstance(task_size, int) and task_size >= 1):
+        raise ValueError(f"{source}: task_size must be an integer >= 1")
     config = SweepConfig(base, axes["grid"], axes["zip"], batch, retries,
-                         bool(d.get("save_estimates", False)))  # fmt: skip
+                         bool(d.get("save_estimates", False)), task_size)  # fmt: skip
     config.fits()  # validate every fit now, before anything runs
     return config
 

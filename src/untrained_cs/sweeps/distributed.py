@@ -62,6 +62,16 @@ class DaskExecutor:
         self.threads = threads
         self.resources = resources
 
+    @property
+    def slots(self) -> int:
+        """Tasks the cluster runs at once now (its workers' threads, or GPUs when it has
+        them), so that the sweep cuts at least that many tasks; 1 before workers join."""
+        workers = self.client.scheduler_info().get("workers", {})
+        if gpu_resources(workers):
+            gpus = (w.get("resources", {}).get("GPU", 0) for w in workers.values())
+            return max(1, int(sum(gpus)))
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
     def run(
         self, work: Work, tasks: Sequence[Task], retries: int
     ) -> Iterator[tuple[Task, Outcome | str]]:

@@ -2,9 +2,13 @@
 
 Fits that differ only in their root seed share every shape, so they are packed into one
 batched fit (:func:`~untrained_cs.pipeline.run_batch`, dense operators; other operators
-run their fits one by one inside the task), at most ``batch`` members per task; with a
-dense Gaussian operator fits that also differ in m share a task (rows zero-padded to the
-largest m, members sorted by m so that little is padded). Fits
+run their fits one by one inside the task); with a dense Gaussian operator fits that also
+differ in m share a task (rows zero-padded to the largest m, tasks cut from the fits
+sorted by m so that little is padded). A task holds ``task_size`` fits (default four
+batches) of which at most ``batch`` are computed at once: the others queue, and each
+place a finished fit leaves goes to the next (the largest m first, which run longest),
+so that the slowest fits do not leave the batch nearly empty. There are at least as many
+tasks as the executor runs at once (its ``slots``) while the fits allow. Fits
 already stored as done are skipped, so running a sweep again continues it, and a config
 edited with new axis values runs only the new fits. A task that raises is retried
 ``retries`` times, then its fits are stored as failed with the error; the sweep goes on.
@@ -41,12 +45,16 @@ class Task:
 
     index: int
     fits: tuple[Fit, ...]
+    #: the most fits computed at once (None: all of them)
+    cap: int | None = None
 
 
-def plan(fits: list[Fit], batch: int) -> list[Task]:
+def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int = 1) -> list[Task]:
     """Group fits that differ only in their seed and, measured by a dense Gaussian matrix,
     in ``measurement.m`` (run_batch pads the matrices to the largest m); split each group
-    into chunks of ``batch``, ordered by m so that a chunk pads little."""
+    into tasks of ``task_size`` fits (default ``batch``; fewer when that leaves some of
+    the executor's ``slots`` idle), cut from the fits ordered by m so that a task pads
+    little; within a task the largest m comes first, and ``batch`` fits run at once."""
     dense = ("gaussian", "gaussian-bf16")  # the registry names of dense-matrix operators
     groups: dict[str, list[Fit]] = {}
     for f in fits:
@@ -57,10 +65,17 @@ def plan(fits: list[Fit], batch: int) -> list[Task]:
         groups.setdefault(json.dumps(shape, sort_keys=True), []).append(f)
     tasks: list[Task] = []
     for members in groups.values():
-        members.sort(key=lambda f: getattr(f.problem.measurement, "m", None) or 0)  # stable
-        for start in range(0, len(members), batch):
-            tasks.append(Task(len(tasks), tuple(members[start : start + batch])))
+        members.sort(key=_m)  # stable
+        per_slot = -(-len(members) // max(slots, 1))
+        size = max(min(task_size or batch, per_slot), min(batch, len(members)))
+        for start in range(0, len(members), size):
+            chunk = sorted(members[start : start + size], key=_m, reverse=True)  # stable
+            tasks.append(Task(len(tasks), tuple(chunk), batch if len(chunk) > batch else None))
     return tasks
+
+
+def _m(f: Fit) -> int:
+    return getattr(f.problem.measurement, "m", None) or 0
 
 
 def worker_device() -> str:
@@ -75,7 +90,7 @@ def run_task(task: Task, device: str | None = None) -> list[Record]:
     problems = [build(f.problem) for f in task.fits]
     method = task.fits[0].method
     try:
-        return run_batch(problems, method, device=device)
+        return run_batch(problems, method, device=device, cap=task.cap)
     except ValueError as exc:
         if "run_batch" not in str(exc):
             raise
@@ -165,7 +180,8 @@ def run_sweep(
         todo = [f for f in fits if f.key not in done]
         bar = _bar(len(fits), len(fits) - len(todo), progress)
         work, version = Work(runner, config.save_estimates), package_version()
-        tasks = plan(todo, config.batch)
+        slots = int(getattr(executor, "slots", 1))  # tasks the executor runs at once
+        tasks = plan(todo, config.batch, config.fits_per_task, slots)
         for task, result in (executor or InProcess()).run(work, tasks, config.retries):
             store.write(_rows(folder, task, result, version))
             if bar is not None:
