@@ -5,16 +5,20 @@ Two grids (:data:`GRIDS`): 256 two-layer fits (p-smooth signals, n = 64, four m,
 plain GD) and 64 deep decoders at 32² (camera, m = n/4, 64 seeds, Adam, an iteration cap
 so that the loop side stays minutes). The loop runs :func:`untrained_cs.pipeline.run` on
 every fit; the sweeps run :func:`untrained_cs.sweeps.run_sweep` into a fresh folder (the
-store, the planner, batched tasks with stopped members dropped). Each side runs in a fresh
-process. Run from the repository root::
+store, the planner, batched tasks with stopped members dropped and queued fits taking
+their places). Each side runs in a fresh process. This VM's speed drifts by tens of
+percent within minutes, so ``--repeat R`` runs R rounds of the sides in turn (loop,
+in-process, cluster, loop, …) and reports each side's median seconds (and the range), the
+ratios taken between medians. Run from the repository root::
 
-    python -m bench.sweep_engine [--grid two-layer|deep-decoder] [--batch N] [--json]
+    python -m bench.sweep_engine [--grid two-layer|deep-decoder] [--batch N] [--repeat R] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -84,22 +88,30 @@ def _cluster(workers: int):
     return dask_executor(workers, setup=tune_process)
 
 
-def engine_rows(grids: list[str], batch: int | None = None) -> list[dict[str, Any]]:
-    """One row per (grid, side), with fits per minute and the speed-up over the loop."""
+def engine_rows(
+    grids: list[str], batch: int | None = None, repeat: int = 1
+) -> list[dict[str, Any]]:
+    """One row per (grid, side), with fits per minute and the speed-up over the loop (the
+    median seconds of ``repeat`` interleaved rounds)."""
     rows = []
     for grid in grids:
-        loop_seconds = None
+        runs: dict[str, list[dict[str, Any]]] = {side: [] for side in SIDES}
+        for _ in range(repeat):
+            for side in SIDES:
+                runs[side].append(isolated(run_side, grid=grid, side=side, batch=batch))
+        loop_seconds = statistics.median(r["seconds"] for r in runs["loop"])
         for side in SIDES:
-            out = isolated(run_side, grid=grid, side=side, batch=batch)
-            loop_seconds = out["seconds"] if side == "loop" else loop_seconds
+            seconds = [r["seconds"] for r in runs[side]]
+            median, last = statistics.median(seconds), runs[side][-1]
             rows.append({
                 "grid": grid, "side": side, "batch": batch or GRIDS[grid]["batch"],
-                "fits": out["fits"],
-                "seconds": round(out["seconds"], 1),
-                "fits_per_minute": round(60 * out["fits"] / out["seconds"], 1),
-                "vs_loop": round(loop_seconds / out["seconds"], 2) if loop_seconds else None,
-                "mean_rel_error": round(out["mean_rel_error"], 5),
-                "peak_mem_mb": round(out["peak_mem_mb"], 1),
+                "fits": last["fits"],
+                "seconds": round(median, 1),
+                "range_s": [round(min(seconds), 1), round(max(seconds), 1)],
+                "fits_per_minute": round(60 * last["fits"] / median, 1),
+                "vs_loop": round(loop_seconds / median, 2),
+                "mean_rel_error": round(last["mean_rel_error"], 5),
+                "peak_mem_mb": round(max(r["peak_mem_mb"] for r in runs[side]), 1),
             })  # fmt: skip
     return rows
 
@@ -109,9 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", choices=list(GRIDS), action="append", help="default: both")
     parser.add_argument("--batch", type=int, default=None, help="members per task (default: "
                         "the grid's)")  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved rounds (medians)")
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
     args = parser.parse_args(argv)
-    for row in engine_rows(args.grid or list(GRIDS), args.batch):
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
+    for row in engine_rows(args.grid or list(GRIDS), args.batch, args.repeat):
         print(json.dumps(row) if args.json else " | ".join(f"{k}={v}" for k, v in row.items()))
     return 0
 
