@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,11 @@ import numpy as np  # noqa: E402
 def _m(row: dict[str, Any]) -> float | None:
     m = row.get("measurement_m")
     return float(m) if m is not None else None
+
+
+def _natural(label: str) -> list[Any]:
+    """Sort key of a legend label with numbers in it (p=4 before p=16)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", label)]
 
 
 def error_against_m(path: Path, rows: list[dict[str, Any]], metric: str = "rel_error") -> int:
@@ -37,7 +43,7 @@ def error_against_m(path: Path, rows: list[dict[str, Any]], metric: str = "rel_e
         assert m is not None
         groups[f"{signal}, {r.get('method_generator')}"][m].append(float(r[metric]))
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for label, by_m in sorted(groups.items()):
+    for label, by_m in sorted(groups.items(), key=lambda item: _natural(item[0])):
         ms = np.array(sorted(by_m))
         mean = np.array([np.mean(by_m[m]) for m in ms])
         std = np.array([np.std(by_m[m]) for m in ms])
