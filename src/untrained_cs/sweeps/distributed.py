@@ -84,23 +84,25 @@ class DaskExecutor:
             work = replace(work, threads=self.threads)
         # keys unique to this run: a scheduler shared with other sweeps never mixes them up
         prefix = f"sweep-{uuid.uuid4().hex[:8]}"
-        tries: dict[str, tuple[Task, int]] = {}
+        # per key: the task, the tries that raised so far, the results lost so far (counted
+        # apart, so that lost results never use up the retries of a task that raises)
+        tries: dict[str, tuple[Task, int, int]] = {}
 
-        def submit(task: Task, attempt: int) -> Any:
-            key = f"{prefix}-{task.index}-{attempt}"
-            tries[key] = (task, attempt)
+        def submit(task: Task, raised: int, lost: int) -> Any:
+            key = f"{prefix}-{task.index}-{raised}-{lost}"
+            tries[key] = (task, raised, lost)
             return self.client.submit(work, task, key=key, pure=False,
                                       resources=self.resources or None)  # fmt: skip
 
-        pending = as_completed([submit(t, 0) for t in tasks], loop=self.client.loop)
+        pending = as_completed([submit(t, 0, 0) for t in tasks], loop=self.client.loop)
         for future in pending:
-            task, attempt = tries.pop(future.key)
+            task, raised, lost = tries.pop(future.key)
             if future.status == "finished":
                 yield task, future.result()
                 continue
-            if future.status == "lost" and attempt < retries + LOST_RESUBMITS:
+            if future.status == "lost" and lost < LOST_RESUBMITS:
                 # it finished, but the worker holding its result died before it came back
-                pending.add(submit(task, attempt + 1))
+                pending.add(submit(task, raised, lost + 1))
                 continue
             if future.status != "error":  # cancelled: the scheduler went away or dropped us
                 raise RuntimeError(
@@ -108,8 +110,8 @@ class DaskExecutor:
                     "run again to continue the sweep"
                 )
             exc = future.exception()
-            if attempt < retries and not isinstance(exc, KilledWorker):
-                pending.add(submit(task, attempt + 1))
+            if raised < retries and not isinstance(exc, KilledWorker):
+                pending.add(submit(task, raised + 1, lost))
             else:
                 yield task, error_line(exc)
 
