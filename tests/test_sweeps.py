@@ -8,6 +8,7 @@ from untrained_cs.cli import main
 from untrained_cs.pipeline import run
 from untrained_cs.problems import build
 from untrained_cs.sweeps import Store, parse, plan, run_sweep, run_task
+from untrained_cs.sweeps.run import FITS_FINISHED
 
 BASE = {
     "problem": {
@@ -164,3 +165,18 @@ def test_report_draws_the_phase_diagram_over_m_and_p(tmp_path):
     rows = store.rows()
     store.close()
     assert phase_diagram(tmp_path / "phase.png", rows) and (tmp_path / "phase.png").exists()
+
+
+def test_a_task_reports_its_finished_fits_as_they_stop(tmp_path, capsys):
+    # the progress bar of an in-process sweep moves within a task, not only at its end
+    cfg = config(seeds=(4, 5), ms=(6, 12, 20), task_size=None)
+    (task,) = plan(cfg.fits(), cfg.batch, cfg.fits_per_task)
+    seen: list[int] = []
+    token = FITS_FINISHED.set(seen.append)
+    try:
+        run_task(task)
+    finally:
+        FITS_FINISHED.reset(token)
+    assert seen == sorted(seen) and seen[-1] == len(task.fits) and len(set(seen)) > 2
+    assert run_sweep(cfg, tmp_path, progress=True) == {"done": 6}
+    assert "6/6" in capsys.readouterr().err.splitlines()[-1]

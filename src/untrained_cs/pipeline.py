@@ -268,6 +268,7 @@ def run_batch(
     device: str | torch.device = "auto",
     compact: bool = True,
     cap: int | None = None,
+    callback: Callback | None = None,
 ) -> list[Record]:
     """Fit one generator member per problem in one batched fit; a record per problem.
 
@@ -289,6 +290,7 @@ def run_batch(
         cap: compute at most this many members at once, the others queued in order
             (:func:`~untrained_cs.fit.fit`); not with the hold-out rule, which then
             computes every member at once.
+        callback: the fit's progress hook (:func:`~untrained_cs.fit.fit`).
     """
     first = problems[0]
     method = resolve(first, method)
@@ -303,7 +305,7 @@ def run_batch(
         truth=truth if problem_kind(first) == "image" else None,
         error=error_function(problems),
         optimizer=method.optimizer, lr=method.lr, device=device, compact=compact,
-        stop=stop, cap=None if stop.rule == "holdout" else cap,
+        stop=stop, cap=None if stop.rule == "holdout" else cap, callback=callback,
         **method.rule_overrides(),
     )  # fmt: skip
     params = gen.num_parameters()

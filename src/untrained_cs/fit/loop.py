@@ -60,7 +60,8 @@ def run_until(
             between iterations (after that iteration's step), where saving it is safe;
             its time is not counted in ``state.seconds``.
         callback: called with a progress record at every check and early log:
-            ``iteration``, ``loss``, ``lr`` [B], ``active`` (count), ``psnr`` [B] when the
+            ``iteration``, ``loss``, ``lr`` [B], ``active`` and ``queued`` (counts; the
+            other members have stopped), ``psnr`` [B] when the
             truth is known, ``members`` (the members computed, [b] indices), ``output``
             (their G(θ) at that iteration, detached, one row per member listed) and
             ``generator`` (the compute batch's generator; read it, never modify it).
@@ -229,6 +230,7 @@ def _progress(state: FitState, out: torch.Tensor) -> dict[str, Any]:
         "loss": log["loss"][-1],
         "lr": log["lr"][-1],
         "active": int(state.stop.active.sum()),
+        "queued": int(state.stop.queued.sum()),
         "members": state.work.index.copy(),
         "output": out.detach(),
         "generator": state.work.generator,

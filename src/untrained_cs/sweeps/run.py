@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -78,6 +79,12 @@ def _m(f: Fit) -> int:
     return getattr(f.problem.measurement, "m", None) or 0
 
 
+#: where :func:`run_task` reports how many of its task's fits have finished so far (set by
+#: :func:`run_sweep` for the tasks it runs in this process, for the progress bar; a task
+#: on a Dask worker runs without it)
+FITS_FINISHED: ContextVar[Callable[[int], None] | None] = ContextVar("fits_finished", default=None)
+
+
 def worker_device() -> str:
     """The device of the process running a task: ``cuda`` when it has a GPU, else ``cpu``."""
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -89,12 +96,24 @@ def run_task(task: Task, device: str | None = None) -> list[Record]:
     device = device or worker_device()
     problems = [build(f.problem) for f in task.fits]
     method = task.fits[0].method
+    report = FITS_FINISHED.get()
+    callback = None
+    if report is not None:
+
+        def callback(rec: dict[str, Any]) -> None:  # at every check: the members stopped
+            report(len(task.fits) - rec["active"] - rec["queued"])
+
     try:
-        return run_batch(problems, method, device=device, cap=task.cap)
+        return run_batch(problems, method, device=device, cap=task.cap, callback=callback)
     except ValueError as exc:
         if "run_batch" not in str(exc):
             raise
-    return [run(p, f.method, device=device) for p, f in zip(problems, task.fits, strict=True)]
+    records = []
+    for p, f in zip(problems, task.fits, strict=True):
+        records.append(run(p, f.method, device=device))
+        if report is not None:
+            report(len(records))
+    return records
 
 
 @dataclass(frozen=True)
@@ -182,15 +201,38 @@ def run_sweep(
         work, version = Work(runner, config.save_estimates), package_version()
         slots = int(getattr(executor, "slots", 1))  # tasks the executor runs at once
         tasks = plan(todo, config.batch, config.fits_per_task, slots)
-        for task, result in (executor or InProcess()).run(work, tasks, config.retries):
-            store.write(_rows(folder, task, result, version))
-            if bar is not None:
-                bar.update(len(task.fits))
+        within = _WithinTask(bar)
+        token = FITS_FINISHED.set(within.finished if bar is not None else None)
+        try:
+            for task, result in (executor or InProcess()).run(work, tasks, config.retries):
+                store.write(_rows(folder, task, result, version))
+                within.task_done(len(task.fits))
+        finally:
+            FITS_FINISHED.reset(token)
         if bar is not None:
             bar.close()
         return store.counts({f.key for f in fits})
     finally:
         store.close()
+
+
+class _WithinTask:
+    """Moves the progress bar as the fits of a task running in this process finish (the
+    most reported so far, so that a retried task does not count twice), and by the rest
+    of a task's fits when its rows are stored."""
+
+    def __init__(self, bar: Any) -> None:
+        self.bar, self.shown = bar, 0
+
+    def finished(self, count: int) -> None:
+        if count > self.shown:
+            self.bar.update(count - self.shown)
+            self.shown = count
+
+    def task_done(self, fits: int) -> None:
+        if self.bar is not None:
+            self.bar.update(max(fits - self.shown, 0))
+        self.shown = 0
 
 
 def _rows(folder: Path, task: Task, result: Outcome | str, version: str) -> list[dict]:
