@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from untrained_cs.fit import FitState, NoisyStop, continue_fit, fit, init_state, run_until
+from untrained_cs.fit.step_size import gd_step_size
 from untrained_cs.generators import TwoLayerGenerator
 from untrained_cs.operators import GaussianOperator
 from untrained_cs.theory import smooth_signal
@@ -94,6 +95,19 @@ def test_a_queued_fit_paused_mid_queue_resumes_bit_identically(tmp_path: Path):
     resumed = continue_fit(FitState.load(path, g2, op2, y2, truth=x2))
     assert resumed.start == ref.start
     assert_same_members(resumed, ref, rtol=0.0)
+
+
+def test_divergence_in_a_queued_fit_is_undone_as_without_the_queue():
+    # a step 2000x GD's: members that joined later diverge, their step is halved and the
+    # iteration run again, as in the fit without a queue
+    gen, op, y, x = problem()
+    lr = (gd_step_size(gen, op) * 2000).tolist()
+    queued = fit(gen, op, y, truth=x, optimizer="gd", lr=lr, cap=2, **RULE)
+    plain = fit(gen, op, y, truth=x, optimizer="gd", lr=lr, **RULE)
+    halved = np.flatnonzero(plain.history["lr"][-1] < np.asarray(lr))
+    assert len(halved) and queued.start is not None and min(queued.start[b] for b in halved) > 0
+    np.testing.assert_array_equal(queued.history["lr"][-1], plain.history["lr"][-1])
+    assert_same_members(queued, plain, rtol=1e-9)
 
 
 def test_a_queue_needs_a_valid_cap_and_no_holdout():
