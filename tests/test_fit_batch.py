@@ -213,7 +213,7 @@ def test_noisy_stops_count_each_members_own_rows():
         assert rec.metrics["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-4)
 
 
-def test_plan_packs_fits_of_different_m_into_tasks_cut_by_m_largest_first():
+def test_plan_packs_fits_of_different_m_into_tasks_cut_by_m_largest_first(monkeypatch):
     base = {"problem": {"signal": {"kind": "smooth", "n": 32, "p": 3},
                         "measurement": {"kind": "cs", "operator": "gaussian", "m": 12}},
             "method": {"kind": "generator", "generator": "two-layer", "max_iters": 60}}  # fmt: skip
@@ -234,6 +234,10 @@ def test_plan_packs_fits_of_different_m_into_tasks_cut_by_m_largest_first():
         ([12, 12, 6, 6, 6], 4),
         ([20, 20, 20, 12], None),
     ]
+    # room for five matrices of the largest m (20 × 32 floats): tasks of five
+    monkeypatch.setattr("untrained_cs.sweeps.run.TASK_MATRIX_BYTES", 5 * 4 * 20 * 32)
+    tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9)
+    assert [len(t.fits) for t in tasks] == [5, 4]
     base["problem"]["measurement"]["operator"] = "structured"  # not a dense matrix: per m
     tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4)
     assert sorted(len(t.fits) for t in tasks) == [3, 3, 3]

@@ -23,6 +23,7 @@ is stored in one transaction.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 from ..pipeline import Record, run, run_batch
-from ..problems import build
+from ..problems import SmoothSignal, build
 from ..runfolder import package_version
 from .config import Fit, SweepConfig
 from .store import METRICS, Store, row_for
@@ -50,11 +51,17 @@ class Task:
     cap: int | None = None
 
 
+#: the most bytes of dense measurement matrices one task holds beyond its first ``batch``
+#: fits (all of a task's matrices are built when it starts, queued fits' included)
+TASK_MATRIX_BYTES = 1 << 30
+
+
 def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int = 1) -> list[Task]:
     """Group fits that differ only in their seed and, measured by a dense Gaussian matrix,
     in ``measurement.m`` (run_batch pads the matrices to the largest m); split each group
     into tasks of ``task_size`` fits (default ``batch``; fewer when that leaves some of
-    the executor's ``slots`` idle), cut from the fits ordered by m so that a task pads
+    the executor's ``slots`` idle, or when their matrices would pass
+    :data:`TASK_MATRIX_BYTES`), cut from the fits ordered by m so that a task pads
     little; within a task the largest m comes first, and ``batch`` fits run at once."""
     dense = ("gaussian", "gaussian-bf16")  # the registry names of dense-matrix operators
     groups: dict[str, list[Fit]] = {}
@@ -68,7 +75,10 @@ def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int =
     for members in groups.values():
         members.sort(key=_m)  # stable
         per_slot = -(-len(members) // max(slots, 1))
-        size = max(min(task_size or batch, per_slot), min(batch, len(members)))
+        meas = members[-1].problem.measurement  # the largest m: every matrix is padded to it
+        per_memory = (TASK_MATRIX_BYTES // _matrix_bytes(members[-1])
+                      if getattr(meas, "operator", None) in dense else per_slot)  # fmt: skip
+        size = max(min(task_size or batch, per_slot, per_memory), min(batch, len(members)))
         for start in range(0, len(members), size):
             chunk = sorted(members[start : start + size], key=_m, reverse=True)  # stable
             tasks.append(Task(len(tasks), tuple(chunk), batch if len(chunk) > batch else None))
@@ -77,6 +87,14 @@ def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int =
 
 def _m(f: Fit) -> int:
     return getattr(f.problem.measurement, "m", None) or 0
+
+
+def _matrix_bytes(f: Fit) -> int:
+    """The float32 bytes of a dense-measured fit's matrix (m × n, n the signal's entries)."""
+    signal, meas = f.problem.signal, f.problem.measurement
+    n = signal.n if isinstance(signal, SmoothSignal) else int(getattr(signal, "size", 1)) ** 2
+    m = _m(f) or math.ceil(float(getattr(meas, "ratio", None) or 1.0) * n)
+    return 4 * max(m, 1) * n
 
 
 #: where :func:`run_task` reports how many of its task's fits have finished so far (set by
