@@ -119,8 +119,8 @@ def engine_rows(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sweep_engine", description=__doc__)
     parser.add_argument("--grid", choices=list(GRIDS), action="append", help="default: both")
-    parser.add_argument("--batch", type=int, default=None, help="members per task (default: "
-                        "the grid's)")  # fmt: skip
+    parser.add_argument("--batch", type=int, default=None,
+                        help="members computed at once (default: the grid's)")  # fmt: skip
     parser.add_argument("--repeat", type=int, default=1, help="interleaved rounds (medians)")
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
     args = parser.parse_args(argv)
