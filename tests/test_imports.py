@@ -223,3 +223,10 @@ def test_cycle_check_catches_a_back_import(tmp_path) -> None:
         ["d", "d"],
     ]
     assert find_cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_the_theory_package_imports_no_sparse_linear_algebra():
+    # every p-smooth problem needs the basis; the Jacobian tools' scipy import is theirs alone
+    code = "import sys, untrained_cs.theory; print('scipy.sparse.linalg' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -11,11 +11,14 @@ one vjp followed by one jvp — the Jacobian is never formed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from scipy.sparse.linalg import LinearOperator, eigsh
 from torch.func import functional_call, jvp, vjp, vmap
+
+if TYPE_CHECKING:
+    from scipy.sparse.linalg import LinearOperator
 
 from ..generators.base import Generator
 from ..operators.base import Operator
@@ -129,6 +132,10 @@ def gram_operator(gen: Generator, operator: Operator | None = None) -> LinearOpe
 
     Each product is one vjp (J^T x) and one jvp (J t) in the generator's dtype.
     """
+    # scipy's sparse linear algebra is imported here only: a heavy import, which every user
+    # of the package's theory (the basis of every p-smooth problem) would pay otherwise
+    from scipy.sparse.linalg import LinearOperator
+
     if gen.batch != 1:
         raise ValueError(f"matrix-free spectra need a one-member generator, got batch {gen.batch}")
     f = output_map(gen, operator)
@@ -164,6 +171,8 @@ def top_singular(
     Returns:
         ``(sigma [k] descending, left vectors [rows, k])`` as numpy float64.
     """
+    from scipy.sparse.linalg import eigsh
+
     gram = gram_operator(gen, operator)
     rows = gram.shape[0]
     if not 1 <= k < rows:
