@@ -238,7 +238,12 @@ def test_plan_packs_fits_of_different_m_into_tasks_cut_by_m_largest_first(monkey
     monkeypatch.setattr("untrained_cs.sweeps.run.TASK_MATRIX_BYTES", 5 * 4 * 20 * 32)
     tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9)
     assert [len(t.fits) for t in tasks] == [5, 4]
+    # noisy: the hold-out rule computes every member at once, so no queue, tasks of a batch
+    noisy = {**base, "problem": {**base["problem"], "measurement": {
+        **base["problem"]["measurement"], "noise_std": 0.01}}}  # fmt: skip
+    tasks = plan(parse({"base": noisy, "grid": grid, "batch": 4}).fits(), 4, 9)
+    assert [(len(t.fits), t.cap) for t in tasks] == [(4, None), (4, None), (1, None)]
     base["problem"]["measurement"]["operator"] = "structured"  # not a dense matrix: per m
-    tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4)
+    tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9)
     assert sorted(len(t.fits) for t in tasks) == [3, 3, 3]
     assert all(len({f.problem.measurement.m for f in t.fits}) == 1 for t in tasks)

@@ -23,6 +23,7 @@ KEYS = ("base", "grid", "zip", "batch", "task_size", "retries", "save_estimates"
 BATCH = 32
 #: fits of one task, in multiples of ``batch``, when the config names no ``task_size``:
 #: they queue for the batch's places, so that a finished fit's place goes to the next
+#: (batched dense-operator fits without a hold-out; others keep tasks of one batch)
 TASK_BATCHES = 4
 
 

@@ -76,8 +76,10 @@ def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int =
         members.sort(key=_m)  # stable
         per_slot = -(-len(members) // max(slots, 1))
         meas = members[-1].problem.measurement  # the largest m: every matrix is padded to it
-        per_memory = (TASK_MATRIX_BYTES // _matrix_bytes(members[-1])
-                      if getattr(meas, "operator", None) in dense else per_slot)  # fmt: skip
+        # a queue needs one batched fit (a dense operator) and no hold-out (which computes
+        # every member at once): other tasks stay one batch
+        queues = getattr(meas, "operator", None) in dense and members[-1].method.stop != "holdout"
+        per_memory = TASK_MATRIX_BYTES // _matrix_bytes(members[-1]) if queues else batch
         size = max(min(task_size or batch, per_slot, per_memory), min(batch, len(members)))
         for start in range(0, len(members), size):
             chunk = sorted(members[start : start + size], key=_m, reverse=True)  # stable
