@@ -114,5 +114,7 @@ def test_a_queue_needs_a_valid_cap_and_no_holdout():
     gen, op, y, x = problem()
     with pytest.raises(ValueError, match="cap must be >= 1"):
         fit(gen, op, y, optimizer="gd", cap=0, **RULE)
+    with pytest.raises(ValueError, match="needs compact=True"):
+        fit(gen, op, y, optimizer="gd", cap=2, compact=False, **RULE)
     with pytest.raises(ValueError, match="hold-out"):
         fit(gen, op, y, optimizer="gd", cap=2, stop=NoisyStop("holdout", fraction=0.2), **RULE)

@@ -288,8 +288,7 @@ def run_batch(
         compact: drop stopped members from the computation (False: keep them frozen in
             the batch, for comparisons).
         cap: compute at most this many members at once, the others queued in order
-            (:func:`~untrained_cs.fit.fit`); not with the hold-out rule, which then
-            computes every member at once.
+            (:func:`~untrained_cs.fit.fit`; not with the hold-out rule).
         callback: the fit's progress hook (:func:`~untrained_cs.fit.fit`).
     """
     first = problems[0]
@@ -299,13 +298,12 @@ def run_batch(
     gen = generator or build_generator(first, method, seeds)
     truth = torch.stack([p.truth for p in problems])
     held_seeds = tuple(derive_seed(p.spec.seed, "holdout") for p in problems)
-    stop = replace(noisy_stop(first, method), seed=held_seeds)
     result = fit(
         gen, operator, y,
         truth=truth if problem_kind(first) == "image" else None,
         error=error_function(problems),
         optimizer=method.optimizer, lr=method.lr, device=device, compact=compact,
-        stop=stop, cap=None if stop.rule == "holdout" else cap, callback=callback,
+        stop=replace(noisy_stop(first, method), seed=held_seeds), cap=cap, callback=callback,
         **method.rule_overrides(),
     )  # fmt: skip
     params = gen.num_parameters()

@@ -21,10 +21,17 @@ from ..defaults import ADAM_LR
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device, squared_norms
-from .loop import EARLY_LOGS, FINISHED, Callback, run_until
+from .loop import FINISHED, Callback, run_until
 from .members import COMPACT_AT, restrict, set_rates, sync, whole_batch
 from .optim import OPTIMIZERS
-from .result import FitDivergedError, FitInterrupted, FitResult, oracle_best, psnr_from_mse
+from .result import (
+    EARLY_LOGS,
+    FitDivergedError,
+    FitInterrupted,
+    FitResult,
+    oracle_best,
+    psnr_from_mse,
+)
 from .selection import Holdout, NoisyStop, discrepancy_floor, holdout_entries
 from .state import FitState
 from .step_size import gd_step_size
@@ -102,8 +109,10 @@ def init_state(
         ValueError: on mismatched shapes, non-finite y, or non-positive settings.
     """
     settled = settle_rule(rule, optimizer, rule_overrides)
-    if cap is not None and (cap < 1 or not compact):
-        raise ValueError(f"cap must be >= 1 and needs compact=True, got cap={cap}")
+    if cap is not None and cap < 1:
+        raise ValueError(f"cap must be >= 1, got {cap}")
+    if cap is not None and not compact:
+        raise ValueError("a fit with a queue (cap) drops stopped members: it needs compact=True")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     if lr is not None and not bool(np.all(np.asarray(lr, dtype=np.float64) > 0)):

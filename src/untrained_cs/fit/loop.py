@@ -2,15 +2,15 @@
 
 B independent members are fitted in one loop of batched tensor work. The host reads values
 back only every ``check_every`` iterations, where the stopping rule, the plateau schedule,
-divergence handling, logging and the progress callback run, and at the few ``EARLY_LOGS``
-iterations before the first check, which only log and score the hold-out entries (so
-that log-axis curves show a fit's start, and an early best iterate is not missed). The
-loop stops only between iterations, where the state is complete. The passes run on the
-compute batch ``state.work``, from which stopped members are dropped after a check
-(:func:`~untrained_cs.fit.members.maybe_compact`), and queued members join it at a check
-(:func:`~untrained_cs.fit.members.admit_queued`); the logs stay full-size ``[B]``, a
-stopped member's entries repeating its values at the stop (and a member's entries at a row
-logged for another's early iterations repeating its last own row).
+divergence handling, logging and the progress callback run, and at the few early-log
+iterations before the first check (:func:`~.result.early_logs`), which only log and score
+the hold-out entries (so that log-axis curves show a fit's start, and an early best iterate
+is not missed). The loop stops only between iterations, where the state is complete. The
+passes run on the compute batch ``state.work``, from which stopped members are dropped
+after a check (:func:`~untrained_cs.fit.members.maybe_compact`), and queued members join it
+at a check (:func:`~untrained_cs.fit.members.admit_queued`); the logs stay full-size
+``[B]``, a stopped member's entries repeating its values at the stop (and a member's
+entries at a row logged for another's early iterations repeating its last own row).
 """
 
 from __future__ import annotations
@@ -23,16 +23,8 @@ import numpy as np
 import torch
 
 from .inputs import squared_norms
-from .members import (
-    admit_queued,
-    is_full,
-    maybe_compact,
-    running_starts,
-    scatter_rows,
-    set_rates,
-    spread,
-)
-from .result import EARLY_LOGS, FitDivergedError, psnr_from_mse
+from .members import admit_queued, is_full, maybe_compact, scatter_rows, set_rates, spread
+from .result import FitDivergedError, early_logs, psnr_from_mse
 from .state import FitState
 
 FINISHED, PAUSED, INTERRUPTED = "finished", "paused", "interrupted"
@@ -100,16 +92,17 @@ def _account(state: FitState, clock: float) -> None:
 
 def _advance(state: FitState, callback: Callback | None) -> bool:
     """Run one iteration (or undo a divergence); return whether a check ran."""
-    rule, it = state.rule, state.iteration
+    rule, it, starts = state.rule, state.iteration, state.stop.starts
     if it % rule.check_every == 0 and state.cap is not None:
         admit_queued(state)
+        starts = state.stop.starts
     w = state.work
     out = w.generator()
     residual = w.operator.matvec(out) - w.y
     loss_b = 0.5 * squared_norms(residual if w.keep is None else residual * w.keep)
-    checked = it % rule.check_every == 0 or any(it - s >= rule.max_iters for s in state.starts)
-    early = not checked and any(0 < it - s < rule.check_every and it - s in EARLY_LOGS
-                                for s in state.starts)  # fmt: skip
+    checked = it % rule.check_every == 0 or any(it - s >= rule.max_iters for s in starts)
+    logs = early_logs(rule.check_every)
+    early = not checked and any(it - s in logs for s in starts)
     if checked:
         loss_np = spread(state, _host(loss_b), _last(state, "loss"))
         if _undo_divergence(state, loss_np):
@@ -118,7 +111,6 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
         if w.held is not None:
             _observe_holdout(state, residual, out)
         state.lr_np = state.stop.update(it, loss_np, state.lr_np)
-        state.starts = running_starts(state)
         set_rates(state)
         w.snapshot = w.opt.snapshot()
         if callback is not None:
@@ -133,7 +125,7 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
                 _observe_holdout(state, residual, out)
             if callback is not None:
                 callback(_progress(state, out))
-    if not checked and any(rule.lr_factor_changes(it - s) for s in state.starts):
+    if not checked and any(rule.lr_factor_changes(it - s) for s in starts):
         set_rates(state)  # warm-up or halving of the schedule
     grads = torch.autograd.grad(loss_b.sum(), w.opt.params)
     w.opt.step(list(grads))
@@ -189,10 +181,9 @@ def _undo_divergence(state: FitState, loss_np: np.ndarray) -> bool:
 
 def _early_members(state: FitState) -> np.ndarray | None:
     """At an early log, the members whose own iteration it is (None: all of them)."""
-    if len(state.starts) == 1:
+    if len(state.stop.starts) == 1:
         return None
-    own = state.iteration - state.stop.start
-    return (own > 0) & (own < state.rule.check_every) & np.isin(own, EARLY_LOGS)
+    return np.isin(state.iteration - state.stop.start, early_logs(state.rule.check_every))
 
 
 def _record(

@@ -121,7 +121,6 @@ class FitState(Protocol):
     y: torch.Tensor
     truth: torch.Tensor | None
     cap: int | None
-    starts: tuple[int, ...]
 
     @property
     def rule(self) -> StopRule: ...
@@ -141,23 +140,17 @@ def set_rates(state: FitState) -> None:
     w.opt.lr = torch.as_tensor(lr, device=state.device)
 
 
-def running_starts(state: FitState) -> tuple[int, ...]:
-    """The distinct start iterations of the active members (what the loop's own-count
-    tests need: checks, early logs, ``max_iters``, the schedule's changes)."""
-    stop = state.stop
-    starts = np.unique(stop.start[stop.active])
-    return tuple(int(s) for s in starts) or (0,)
-
-
 def admit_queued(state: FitState) -> bool:
     """Fill the free places of the compute batch (up to ``state.cap`` active members)
     with queued members, which start at this iteration; call it at a check iteration,
     before its forward pass. Returns whether the compute batch changed."""
     stop, w = state.stop, state.work
+    waiting = np.flatnonzero(stop.queued)
+    if len(waiting) == 0:
+        return False
     running = w.index[stop.active[w.index]]
     room = (state.cap or 0) - len(running)
-    waiting = np.flatnonzero(stop.queued)
-    if room <= 0 or len(waiting) == 0:
+    if room <= 0:
         return False
     new = waiting[:room]
     stop.admit(new, state.iteration)
@@ -169,7 +162,6 @@ def admit_queued(state: FitState) -> bool:
     if sub is None:
         raise ValueError(f"{type(state.operator).__name__} cannot be split by member")
     state.work = sub
-    state.starts = running_starts(state)
     set_rates(state)
     return True
 

@@ -165,12 +165,12 @@ class Adam(MemberwiseOptimizer):
             for p, m, d, lr in zip(self.params, self.m, denom, self.lr_per_param, strict=True):
                 p.addcdiv_(m * lr, d, value=-1.0 / c1)
             return
-        c1_b = 1.0 - self.beta1**self.steps  # per member (members that waited in a queue)
-        c2_b = 1.0 - self.beta2**self.steps
+        # per member (members that waited in a queue): one [B, 2] tensor per step
+        both = np.stack([1.0 - self.beta1**self.steps, np.sqrt(1.0 - self.beta2**self.steps)], 1)
+        first = self.params[0]
+        corrections = torch.as_tensor(both, dtype=first.dtype, device=first.device)
         for p, m, d, lr in zip(self.params, self.m, denom, self.lr_per_param, strict=True):
-            shape = (-1, *[1] * (p.dim() - 1))
-            root = torch.as_tensor(np.sqrt(c2_b), dtype=p.dtype, device=p.device).reshape(shape)
-            bias = torch.as_tensor(c1_b, dtype=p.dtype, device=p.device).reshape(shape)
+            bias, root = corrections.reshape(-1, 2, *[1] * (p.dim() - 1)).unbind(1)
             d.div_(root).add_(self.eps)
             p.addcdiv_(m * (lr / bias), d, value=-1.0)
 

@@ -16,6 +16,12 @@ from ..metrics import psnr_from_mse
 EARLY_LOGS = (1, 2, 5, 10, 20)
 
 
+def early_logs(check_every: int) -> tuple[int, ...]:
+    """A member's own iterations logged before its first check: :data:`EARLY_LOGS` below
+    ``check_every``."""
+    return tuple(e for e in EARLY_LOGS if e < check_every)
+
+
 class FitDivergedError(RuntimeError):
     """The fit kept diverging after the allowed number of step reductions."""
 
@@ -76,7 +82,7 @@ class FitResult:
         if self.start is not None:
             iterations = iterations - self.start[member]
             every = int(self.config["rule"]["check_every"])
-            early = np.isin(iterations, EARLY_LOGS) & (iterations < every)
+            early = np.isin(iterations, early_logs(every))
             stop = iterations == self.stop_iteration[member]
             keep = (iterations >= 0) & ((iterations % every == 0) | early | stop)
         if self.stop_reason[member]:  # after its stop a member's entries repeat the last

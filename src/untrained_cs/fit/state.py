@@ -29,16 +29,7 @@ import torch
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .inputs import check_inputs, on_device, resolve_device
-from .members import (
-    COMPACT_AT,
-    Work,
-    full_snapshot,
-    restrict,
-    running_starts,
-    set_rates,
-    sync,
-    whole_batch,
-)
+from .members import COMPACT_AT, Work, full_snapshot, restrict, set_rates, sync, whole_batch
 from .optim import OPTIMIZERS, MemberwiseOptimizer
 from .selection import Holdout
 from .stopping import StopRule, StopState
@@ -68,8 +59,6 @@ class FitState:
             dropped from it (0: never, they stay frozen in the batch).
         cap: the most members computed at once (None: all); the others wait in the
             queue (``stop.queued``) until places free up.
-        starts: the distinct start iterations of the active members (derived, see
-            :func:`~untrained_cs.fit.members.running_starts`).
     """
 
     generator: Generator
@@ -90,7 +79,6 @@ class FitState:
     work: Work
     compact_at: float = COMPACT_AT
     cap: int | None = None
-    starts: tuple[int, ...] = (0,)
     #: optional scorer: generator output → per-member MSE in the space the truth lives in
     #: (normalised by the data range²); logged as ``mse`` in place of the plain comparison
     error: Callable[[torch.Tensor], torch.Tensor] | None = None
@@ -264,7 +252,6 @@ class FitState:
             cap=settings.get("cap"),
             holdout=holdout,
         )
-        state.starts = running_starts(state)
         set_rates(state)
         return state
 
@@ -372,6 +359,7 @@ def _stop_from_payload(saved: dict[str, Any], rule: StopRule) -> StopState:
     if "start" in saved:  # files from before the queue had every member start at 0
         stop.start = saved["start"].numpy().copy()
         stop.queued = saved["queued"].numpy().copy()
+    stop.refresh_starts()
     return stop
 
 

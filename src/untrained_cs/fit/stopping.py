@@ -111,6 +111,9 @@ class StopState:
     start: np.ndarray = field(init=False)
     #: [B] members waiting for a place in the compute batch (not active, not stopped)
     queued: np.ndarray = field(init=False)
+    #: the distinct ``start`` of the active members ((0,) when none): what the loop's
+    #: own-count tests need every iteration, kept current by every change of the two
+    starts: tuple[int, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         b = len(self.floor)
@@ -121,11 +124,17 @@ class StopState:
         self.stop_iteration = np.zeros(b, dtype=int)
         self.start = np.zeros(b, dtype=np.int64)
         self.queued = np.zeros(b, dtype=bool)
+        self.starts = (0,)
+
+    def refresh_starts(self) -> None:
+        """Recompute :attr:`starts` (after ``start`` or ``active`` were set directly)."""
+        self.starts = tuple(int(s) for s in np.unique(self.start[self.active])) or (0,)
 
     def enqueue(self, members: np.ndarray) -> None:
         """Put ``members`` (not yet started) in the queue."""
         self.queued[members] = True
         self.active[members] = False
+        self.refresh_starts()
 
     def admit(self, members: np.ndarray, iteration: int) -> None:
         """Start the queued ``members`` at loop iteration ``iteration`` (their own 0)."""
@@ -134,6 +143,7 @@ class StopState:
         self.start[members] = iteration
         self.best[members] = np.inf
         self.bad_checks[members] = 0
+        self.refresh_starts()
 
     def diverged(self, loss: np.ndarray) -> np.ndarray:
         """Members whose loss is non-finite or has blown up (only active ones)."""
@@ -178,7 +188,10 @@ class StopState:
         return lr
 
     def _stop(self, members: np.ndarray, iteration: int, reason: str) -> None:
-        for b in np.flatnonzero(members):
+        stopping = np.flatnonzero(members)
+        for b in stopping:
             self.active[b] = False
             self.reason[b] = reason
             self.stop_iteration[b] = iteration - self.start[b]
+        if len(stopping):
+            self.refresh_starts()
