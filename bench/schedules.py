@@ -1,14 +1,21 @@
-"""`python -m bench.schedules [--images …] [--ratios …] [--iters N] [--only NAME …]`: the
-schedule search.
+"""`python -m bench.schedules [--images …] [--ratios …] [--iters N] [--only NAME …]
+[--holdout]`: the schedule search, and the other levers of a fit measured on it.
 
 For each image and ratio (64², 5 × 64 deep decoder, dense Gaussian m = ratio·n, seed 0),
 runs the reference recipe once (constant Adam 0.005, 4000 iterations, `bench/reference.py`)
-and then every schedule of :data:`SCHEDULES` as one member of a single batched fit (the
-members share the initialisation, so only the schedule differs) for ``--iters`` iterations.
-Prints one JSON row per problem and schedule: the first logged iteration at which the PSNR
-reaches the reference's final PSNR, the PSNR at 500 and 1000 iterations, the final and best
-PSNR, and the relative residual ||AG − y|| / ||y|| at the end. Iterations, not seconds,
-are compared here (the batch shares its time); `python -m bench images` times the pick.
+and then every variant of :data:`VARIANTS` as members of a single batched fit for
+``--iters`` iterations: the members of one initialisation share it, so only the rates
+differ. A variant is a schedule of Adam's rate, optionally a different schedule for the
+head and the norms' affine terms than for the hidden 1x1 mixings, a scale on the hidden
+mixings' initial weights, and a number of initialisations whose mean output is scored
+(an ensemble). Prints one JSON row per problem and variant: the first logged iteration at
+which the PSNR reaches the reference's final PSNR, the PSNR at 500 and 1000 iterations, the
+final and best PSNR, and the relative residual ||AG − y|| / ||y|| at the end; the same for
+the running average of the outputs (``averaged_*``: an exponential average with decay
+:data:`AVERAGE_DECAY`, what returning an averaged iterate would give). Iterations, not
+seconds, are compared here (the batch shares its time); `python -m bench images` times the
+pick. ``--holdout`` adds a row per problem for the default fit stopped by the hold-out rule
+on the noiseless data (10 % of y left out, the iterate of the lowest held-out residual).
 """
 
 from __future__ import annotations
@@ -18,83 +25,169 @@ import json
 import math
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
 from untrained_cs.cli.speed import tune_process
 from untrained_cs.fit import StopRule
 from untrained_cs.fit.optim import Adam
+from untrained_cs.fit.selection import NoisyStop
 from untrained_cs.generators import DeepDecoder
 
 from .reference import run_reference
-from .sides import image_problem
+from .sides import image_problem, project_image_fit
 
 Schedule = Callable[[int], float]
 
 
-def schedule(lr: float, warmup: int = 0, half_life: int = 0) -> Schedule:
-    """Adam's rate at each iteration: ``lr`` times the stopping rule's time factor."""
+def schedule(lr: float, warmup: int = 0, half_life: int = 0, floor: float = 0.0) -> Schedule:
+    """Adam's rate at each iteration: ``lr`` times the stopping rule's time factor, and
+    after the warm-up never below ``floor``."""
     rule = StopRule(warmup=warmup, half_life=half_life)
-    return lambda it: lr * rule.lr_factor(it)
+    return lambda it: (
+        lr * rule.lr_factor(it) if it < warmup else max(lr * rule.lr_factor(it), floor)
+    )
 
 
-#: the candidates of the search in bench/RESULTS.md (name: peak lr, warm-up, half-life)
-SCHEDULES: dict[str, Schedule] = {
-    "constant 0.005": schedule(0.005),
-    "constant 0.02": schedule(0.02),
-    "constant 0.05": schedule(0.05),
-    "warm-up 100, 0.05": schedule(0.05, 100),
-    "warm-up 100, 0.05, halve / 300": schedule(0.05, 100, 300),
-    "warm-up 100, 0.05, halve / 200": schedule(0.05, 100, 200),
-    "warm-up 100, 0.1, halve / 200": schedule(0.1, 100, 200),
-    "warm-up 100, 0.03, halve / 300": schedule(0.03, 100, 300),
-    "warm-up 100, 0.03, halve / 200": schedule(0.03, 100, 200),
-    "warm-up 100, 0.02, halve / 300": schedule(0.02, 100, 300),
+def annealed_after(lr: float, start: int, half_life: int) -> Schedule:
+    """Constant ``lr`` until iteration ``start``, then halved every ``half_life``."""
+    return lambda it: lr * 0.5 ** (max(it - start, 0) // half_life)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One candidate: the rates, the initialisation, the number of initialisations."""
+
+    hidden: Schedule  # Adam's rate of the hidden 1x1 mixings C_i
+    rest: Schedule | None = None  # of the head and the norms' affine terms (default: hidden)
+    init_scale: float = 1.0  # the hidden mixings' initial weights times this
+    seeds: int = 1  # > 1: that many initialisations (seeds 0, 1, …), scored on their mean
+
+
+DEFAULT = schedule(0.05, 100, 300)
+#: the candidates in bench/RESULTS.md (the schedule search, then the other levers)
+VARIANTS: dict[str, Variant] = {
+    "constant 0.005": Variant(schedule(0.005)),
+    "constant 0.02": Variant(schedule(0.02)),
+    "constant 0.05": Variant(schedule(0.05)),
+    "warm-up 100, 0.05": Variant(schedule(0.05, 100)),
+    "warm-up 100, 0.05, halve / 300": Variant(DEFAULT),
+    "warm-up 100, 0.05, halve / 200": Variant(schedule(0.05, 100, 200)),
+    "warm-up 100, 0.1, halve / 200": Variant(schedule(0.1, 100, 200)),
+    "warm-up 100, 0.03, halve / 300": Variant(schedule(0.03, 100, 300)),
+    "warm-up 100, 0.03, halve / 200": Variant(schedule(0.03, 100, 200)),
+    "warm-up 100, 0.02, halve / 300": Variant(schedule(0.02, 100, 300)),
+    "warm-up 100, 0.01, halve / 600": Variant(schedule(0.01, 100, 600)),
+    "warm-up 100, 0.05, halve / 300, floor 0.01": Variant(schedule(0.05, 100, 300, 0.01)),
+    "constant 0.005, halve / 300 from 1500": Variant(annealed_after(0.005, 1500, 300)),
+    "hidden 0.01, rest 0.05 (warm-up 100, halve / 300)": Variant(schedule(0.01, 100, 300), DEFAULT),
+    "hidden 0.05, rest 0.01 (warm-up 100, halve / 300)": Variant(DEFAULT, schedule(0.01, 100, 300)),
+    "hidden init x5 (default schedule)": Variant(DEFAULT, init_scale=5.0),
+    "hidden init x0.2 (default schedule)": Variant(DEFAULT, init_scale=0.2),
+    "ensemble of 4 (default schedule)": Variant(DEFAULT, seeds=4),
 }
+SEARCH = list(VARIANTS)[:10]  # the schedule search (the rest: the other levers)
 LOGGED = (1, 2, 5, 10)  # besides every 25th iteration
+AVERAGE_DECAY = 0.99  # the running average's decay per iteration (a window of ~100)
 
 
 def trajectories(image: str, ratio: float, names: list[str], iters: int) -> dict[str, dict]:
-    """PSNR and relative residual of each schedule's member, every 25 iterations."""
+    """PSNR of each variant's output (and of its running average) and its relative
+    residual, every 25 iterations."""
     truth, op, y = image_problem(image, 64, ratio, seed=0)
-    gen = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=[0] * len(names))
-    params = [p for p in gen.parameters() if p.requires_grad]
-    opt = Adam(params, torch.zeros(len(names)))
-    ys = y.expand(len(names), *y.shape[1:])
+    groups = [(n, VARIANTS[n]) for n in names]
+    member_of = [i for i, (_, v) in enumerate(groups) for _ in range(v.seeds)]
+    seeds = [s for _, v in groups for s in range(v.seeds)]
+    count = len(seeds)
+    gen = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=seeds)
+    scale = torch.tensor([groups[g][1].init_scale for g in member_of]).reshape(-1, 1, 1)
+    with torch.no_grad():
+        for w in gen.weights:
+            w.mul_(scale)
+    hidden = list(gen.weights)
+    rest = [p for name, p in gen.named_parameters() if not name.startswith("weights.")]
+    opts = (Adam(hidden, torch.zeros(count)), Adam(rest, torch.zeros(count)))
+    ys = y.expand(count, *y.shape[1:])
     half_y2 = 0.5 * float(y.square().sum())
-    logs: dict[str, dict] = {n: {"iteration": [], "psnr": [], "rel_residual": []} for n in names}
+    average = None
+    group_of = torch.tensor(member_of)
+    sizes = torch.bincount(group_of).reshape(-1, *[1] * truth.dim()).float()
+    logs: dict[str, dict[str, list]] = {
+        n: {"iteration": [], "psnr": [], "averaged_psnr": [], "rel_residual": []} for n in names
+    }
+
+    def group_psnr(out: torch.Tensor) -> list[float]:
+        means = torch.zeros(len(groups), *out.shape[1:]).index_add_(0, group_of, out) / sizes
+        return [-10 * math.log10(float(e)) for e in (means - truth).square().flatten(1).mean(1)]
+
     for it in range(iters + 1):
-        opt.lr = torch.tensor([SCHEDULES[n](it) for n in names])
+        opts[0].lr = torch.tensor([groups[g][1].hidden(it) for g in member_of])
+        opts[1].lr = torch.tensor(
+            [(groups[g][1].rest or groups[g][1].hidden)(it) for g in member_of]
+        )
         out = gen()
         loss = 0.5 * (op.matvec(out) - ys).square().flatten(1).sum(1)
-        if it % 25 == 0 or it in LOGGED:
-            mse = (out.detach() - truth[None]).square().flatten(1).mean(1)
-            for b, n in enumerate(names):
-                logs[n]["iteration"].append(it)
-                logs[n]["psnr"].append(-10 * math.log10(float(mse[b])))
-                logs[n]["rel_residual"].append(math.sqrt(float(loss[b].detach()) / half_y2))
+        with torch.no_grad():
+            o = out.detach()
+            average = (
+                o.clone()
+                if average is None
+                else average.mul_(AVERAGE_DECAY).add_(o, alpha=1 - AVERAGE_DECAY)
+            )
+            if it % 25 == 0 or it in LOGGED:
+                ps, avg = group_psnr(o), group_psnr(average)
+                rel = (
+                    torch.zeros(len(groups)).index_add_(0, group_of, loss.detach())
+                    / sizes.flatten()
+                )
+                for g, (n, _) in enumerate(groups):
+                    logs[n]["iteration"].append(it)
+                    logs[n]["psnr"].append(ps[g])
+                    logs[n]["averaged_psnr"].append(avg[g])
+                    logs[n]["rel_residual"].append(math.sqrt(float(rel[g]) / half_y2))
         if it < iters:
-            opt.step(list(torch.autograd.grad(loss.sum(), params)))
+            grads = torch.autograd.grad(loss.sum(), hidden + rest)
+            opts[0].step(list(grads[: len(hidden)]))
+            opts[1].step(list(grads[len(hidden) :]))
     return logs
 
 
-def search_rows(image: str, ratio: float, names: list[str], iters: int) -> list[dict]:
+def _summary(its: list[int], ps: list[float], target: float, prefix: str = "") -> dict:
+    hit = next((i for i, p in zip(its, ps, strict=True) if p >= target), None)
+    best = max(range(len(ps)), key=ps.__getitem__)
+    return {
+        f"{prefix}iterations_to_reference_psnr": hit,
+        f"{prefix}psnr_500": round(ps[its.index(500)], 2) if 500 in its else None,
+        f"{prefix}psnr_1000": round(ps[its.index(1000)], 2) if 1000 in its else None,
+        f"{prefix}final_psnr": round(ps[-1], 2),
+        f"{prefix}best_psnr": round(ps[best], 2),
+        f"{prefix}best_iteration": its[best],
+    }
+
+
+def search_rows(
+    image: str, ratio: float, names: list[str], iters: int, holdout: bool = False
+) -> list[dict]:
     truth, op, _ = image_problem(image, 64, ratio, seed=0)
     ref = run_reference(truth, op.matrix[0], 64, 5, 4000, seed=0)
     target = -10 * math.log10(ref.mse[-1])
+    head = {"image": image, "ratio": ratio, "reference_psnr": round(target, 2)}
     rows = []
-    for name, log in trajectories(image, ratio, names, iters).items():
-        its, ps = log["iteration"], log["psnr"]
-        hit = next((i for i, p in zip(its, ps, strict=True) if p >= target), None)
-        best = max(range(len(ps)), key=ps.__getitem__)
+    for name, log in (trajectories(image, ratio, names, iters) if names else {}).items():
+        its = log["iteration"]
         rows.append({
-            "image": image, "ratio": ratio, "schedule": name,
-            "reference_psnr": round(target, 2),
-            "iterations_to_reference_psnr": hit,
-            "psnr_500": round(ps[its.index(500)], 2) if 500 in its else None,
-            "psnr_1000": round(ps[its.index(1000)], 2) if 1000 in its else None,
-            "final_psnr": round(ps[-1], 2), "best_psnr": round(ps[best], 2),
-            "best_iteration": its[best], "final_rel_residual": round(log["rel_residual"][-1], 5),
+            **head, "schedule": name,
+            **_summary(its, log["psnr"], target),
+            **_summary(its, log["averaged_psnr"], target, "averaged_"),
+            "final_rel_residual": round(log["rel_residual"][-1], 5),
+        })  # fmt: skip
+    if holdout:
+        fit = project_image_fit(image, 64, ratio, 64, 5, 10000, stop=NoisyStop("holdout"))
+        rows.append({
+            **head, "schedule": "defaults, hold-out rule on the noiseless data",
+            "final_psnr": round(fit["psnr"], 2), "iterations": fit["iterations"],
+            "stop_reason": fit["stop_reason"], "seconds": round(fit["seconds"], 1),
         })  # fmt: skip
     return rows
 
@@ -104,17 +197,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", nargs="+", default=["camera", "grass", "brick", "moon"])
     parser.add_argument("--ratios", nargs="+", type=float, default=[0.25, 0.1])
     parser.add_argument("--iters", type=int, default=1500)
-    parser.add_argument("--only", nargs="+", default=None, help="schedule names to run")
+    parser.add_argument("--only", nargs="*", default=None, help="variant names to run")
+    parser.add_argument("--levers", action="store_true", help="the levers beyond the search")
+    parser.add_argument("--holdout", action="store_true", help="add the noiseless hold-out fit")
     args = parser.parse_args(argv)
-    names = args.only or list(SCHEDULES)
-    unknown = [n for n in names if n not in SCHEDULES]
+    names = (
+        args.only
+        if args.only is not None
+        else list(VARIANTS)[len(SEARCH) :]
+        if args.levers
+        else SEARCH
+    )
+    unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         sys.stderr.write(f"python -m bench.schedules: error: unknown schedule(s) {unknown}\n")
         return 2
     tune_process()
     for image in args.images:
         for ratio in args.ratios:
-            for row in search_rows(image, ratio, names, args.iters):
+            for row in search_rows(image, ratio, names, args.iters, args.holdout):
                 print(json.dumps(row), flush=True)
     return 0
 

@@ -42,6 +42,45 @@ def test_schedule_search_rejects_an_unknown_schedule(capsys):
     assert "unknown schedule" in capsys.readouterr().err
 
 
+def test_lever_variants_score_what_they_say():
+    """A variant's rates, its initial scale and an ensemble's mean output, as logged."""
+    from bench.schedules import VARIANTS, annealed_after, schedule, trajectories
+    from bench.sides import image_problem
+    from untrained_cs.generators import DeepDecoder
+
+    floored = schedule(0.05, 100, 300, floor=0.01)
+    assert floored(0) == 0.05 / 100 and floored(400) == 0.025 and floored(5000) == 0.01
+    annealed = annealed_after(0.005, 1500, 300)
+    assert annealed(1499) == 0.005 and annealed(1800) == 0.0025
+    names = [
+        "warm-up 100, 0.05, halve / 300",
+        "hidden init x0.2 (default schedule)",
+        "ensemble of 4 (default schedule)",
+    ]
+    logs = trajectories("camera", 0.1, names, 10)
+    truth = image_problem("camera", 64, 0.1, seed=0)[0]
+    with torch.no_grad():
+        out = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=[0, 1, 2, 3])()
+        scaled = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=0)
+        for w in scaled.weights:
+            w.mul_(0.2)
+        start = scaled()
+
+    def psnr(x):
+        return float(-10 * torch.log10((x - truth).square().mean()))
+
+    assert logs[names[2]]["iteration"] == [0, 1, 2, 5, 10]
+    assert abs(logs[names[2]]["psnr"][0] - psnr(out.mean(0))) < 1e-4  # the ensemble's mean
+    assert abs(logs[names[0]]["psnr"][0] - psnr(out[0])) < 1e-4  # seed 0 alone
+    assert abs(logs[names[1]]["psnr"][0] - psnr(start[0])) < 1e-4  # the scaled start
+    assert logs[names[1]]["psnr"][0] == logs[names[1]]["averaged_psnr"][0]
+    # the hidden mixings are normalised: scaling them barely moves the first output, but
+    # under Adam (steps of the rate's size whatever the weights' size) it changes the fit
+    assert abs(logs[names[1]]["psnr"][0] - logs[names[0]]["psnr"][0]) < 0.05
+    assert abs(logs[names[1]]["psnr"][-1] - logs[names[0]]["psnr"][-1]) > 0.01
+    assert all(n in VARIANTS for n in names)
+
+
 def test_image_cases_share_one_reference_run_per_problem(monkeypatch):
     """Settings of one problem reuse the reference run; each case gives one row."""
     import bench.cases as cases
