@@ -94,7 +94,7 @@ def test_snapshot_gets_the_loss_gradient_of_its_step() -> None:
     losses, found = adam_fit(NotebookDecoder(32, 4, 2, seed=4), y, 3, 0.01, (1,),
                              lambda t, net, g: seen.update(g) or {"t": t})  # fmt: skip
     assert found == {1: {"t": 1}} and len(losses) == 3
-    assert losses[0] == pytest.approx(float(loss))
+    assert losses[0] == pytest.approx(float(loss.detach()))
     for i, w in enumerate(want):
         torch.testing.assert_close(seen[f"weights.{i}"], w)
 
