@@ -77,30 +77,17 @@ class ReferenceFit:
         self.opt.step()
         return loss.item(), out  # per-step host sync, as the published loops log
 
-
-def run_reference(
-    truth: torch.Tensor,
-    matrix: torch.Tensor,
-    channels: int = 64,
-    layers: int = 5,
-    iters: int = 4000,
-    lr: float = 0.005,
-    seed: int = 0,
-    device: str = "cpu",
-    log_every: int = 50,
-) -> ReferenceRun:
-    """Fit the reference decoder to y = A x* with constant-lr Adam for ``iters`` steps
-    (arguments as :class:`ReferenceFit`)."""
-    ref = ReferenceFit(truth, matrix, channels, layers, lr, seed, device)
-    its, losses, errs = [], [], []
-    start = time.perf_counter()
-    for it in range(iters):
-        value, out = ref.step()
-        if it % log_every == 0 or it == iters - 1:
-            its.append(it)
-            losses.append(value)
-            errs.append((out.detach() - ref.x).pow(2).mean().item())
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    return ReferenceRun(its, losses, errs, seconds, 1000.0 * seconds / iters)
+    def run(self, iters: int = 4000, log_every: int = 50) -> ReferenceRun:
+        """Fit for ``iters`` steps, logging the loss and the true MSE every ``log_every``."""
+        its, losses, errs = [], [], []
+        start = time.perf_counter()
+        for it in range(iters):
+            value, out = self.step()
+            if it % log_every == 0 or it == iters - 1:
+                its.append(it)
+                losses.append(value)
+                errs.append((out.detach() - self.x).pow(2).mean().item())
+        if self.a.is_cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        return ReferenceRun(its, losses, errs, seconds, 1000.0 * seconds / iters)

@@ -35,7 +35,7 @@ from untrained_cs.fit.optim import Adam
 from untrained_cs.fit.selection import NoisyStop
 from untrained_cs.generators import DeepDecoder
 
-from .reference import run_reference
+from .reference import ReferenceFit
 from .sides import image_problem, project_image_fit
 
 Schedule = Callable[[int], float]
@@ -170,7 +170,7 @@ def search_rows(
     image: str, ratio: float, names: list[str], iters: int, holdout: bool = False
 ) -> list[dict]:
     truth, op, _ = image_problem(image, 64, ratio, seed=0)
-    ref = run_reference(truth, op.matrix[0], 64, 5, 4000, seed=0)
+    ref = ReferenceFit(truth, op.matrix[0], 64, 5, seed=0).run(4000)
     target = -10 * math.log10(ref.mse[-1])
     head = {"image": image, "ratio": ratio, "reference_psnr": round(target, 2)}
     rows = []

@@ -22,7 +22,7 @@ from untrained_cs.operators import GaussianOperator, make_operator
 from untrained_cs.problems import derive_seed, member_seeds
 from untrained_cs.theory import smooth_signal
 
-from .reference import run_reference
+from .reference import ReferenceFit
 
 
 def image_problem(image: str, size: int, ratio: float, seed: int, operator: str = "gaussian"):
@@ -46,7 +46,7 @@ def reference_image_fit(
 ) -> dict[str, Any]:
     """The reference recipe on the same image and the same Gaussian matrix as the project."""
     truth, op, _ = image_problem(image, size, ratio, seed)
-    run = run_reference(truth, op.matrix[0], channels, layers, iters, seed=seed, device=device)
+    run = ReferenceFit(truth, op.matrix[0], channels, layers, seed=seed, device=device).run(iters)
     final = 10 * torch.log10(torch.tensor(1.0 / run.mse[-1])).item()
     return {
         "ms_per_iter": run.ms_per_iter,
