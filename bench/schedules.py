@@ -45,9 +45,12 @@ def schedule(lr: float, warmup: int = 0, half_life: int = 0, floor: float = 0.0)
     """Adam's rate at each iteration: ``lr`` times the stopping rule's time factor, and
     after the warm-up never below ``floor``."""
     rule = StopRule(warmup=warmup, half_life=half_life)
-    return lambda it: (
-        lr * rule.lr_factor(it) if it < warmup else max(lr * rule.lr_factor(it), floor)
-    )
+
+    def rate(it: int) -> float:
+        value = lr * rule.lr_factor(it)
+        return value if it < warmup else max(value, floor)
+
+    return rate
 
 
 def annealed_after(lr: float, start: int, half_life: int) -> Schedule:
@@ -93,59 +96,58 @@ AVERAGE_DECAY = 0.99  # the running average's decay per iteration (a window of ~
 
 
 def trajectories(image: str, ratio: float, names: list[str], iters: int) -> dict[str, dict]:
-    """PSNR of each variant's output (and of its running average) and its relative
-    residual, every 25 iterations."""
+    """PSNR of each variant's output (an ensemble's: of its members' mean output), of its
+    running average, and its relative residual (an ensemble's: from its members' mean
+    loss), every 25 iterations."""
     truth, op, y = image_problem(image, 64, ratio, seed=0)
-    groups = [(n, VARIANTS[n]) for n in names]
-    member_of = [i for i, (_, v) in enumerate(groups) for _ in range(v.seeds)]
-    seeds = [s for _, v in groups for s in range(v.seeds)]
-    count = len(seeds)
-    gen = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=seeds)
-    scale = torch.tensor([groups[g][1].init_scale for g in member_of]).reshape(-1, 1, 1)
+    variants = [VARIANTS[n] for n in names]
+    group_of = torch.tensor([g for g, v in enumerate(variants) for _ in range(v.seeds)])
+    members = torch.bincount(group_of).float()  # per variant
+    gen = DeepDecoder(tuple(truth.shape), channels=64, layers=5,
+                      seed=[s for v in variants for s in range(v.seeds)])  # fmt: skip
     with torch.no_grad():
+        scale = torch.tensor([v.init_scale for v in variants])[group_of]
         for w in gen.weights:
-            w.mul_(scale)
+            w.mul_(scale.reshape(-1, 1, 1))
     hidden = list(gen.weights)
     rest = [p for name, p in gen.named_parameters() if not name.startswith("weights.")]
-    opts = (Adam(hidden, torch.zeros(count)), Adam(rest, torch.zeros(count)))
-    ys = y.expand(count, *y.shape[1:])
+    opts = (Adam(hidden, torch.zeros(len(group_of))), Adam(rest, torch.zeros(len(group_of))))
+    ys = y.expand(len(group_of), *y.shape[1:])
     half_y2 = 0.5 * float(y.square().sum())
-    average = None
-    group_of = torch.tensor(member_of)
-    sizes = torch.bincount(group_of).reshape(-1, *[1] * truth.dim()).float()
     logs: dict[str, dict[str, list]] = {
         n: {"iteration": [], "psnr": [], "averaged_psnr": [], "rel_residual": []} for n in names
     }
 
-    def group_psnr(out: torch.Tensor) -> list[float]:
-        means = torch.zeros(len(groups), *out.shape[1:]).index_add_(0, group_of, out) / sizes
-        return [-10 * math.log10(float(e)) for e in (means - truth).square().flatten(1).mean(1)]
+    def group_mean(values: torch.Tensor) -> torch.Tensor:
+        total = torch.zeros(len(variants), *values.shape[1:]).index_add_(0, group_of, values)
+        return total / members.reshape(-1, *[1] * (values.dim() - 1))
 
+    def psnr(out: torch.Tensor) -> list[float]:
+        mse = (group_mean(out) - truth).square().flatten(1).mean(1)
+        return [-10 * math.log10(e) for e in mse.tolist()]
+
+    average: torch.Tensor | None = None
     for it in range(iters + 1):
-        opts[0].lr = torch.tensor([groups[g][1].hidden(it) for g in member_of])
-        opts[1].lr = torch.tensor(
-            [(groups[g][1].rest or groups[g][1].hidden)(it) for g in member_of]
-        )
+        opts[0].lr = torch.tensor([v.hidden(it) for v in variants])[group_of]
+        opts[1].lr = torch.tensor([(v.rest or v.hidden)(it) for v in variants])[group_of]
         out = gen()
         loss = 0.5 * (op.matvec(out) - ys).square().flatten(1).sum(1)
         with torch.no_grad():
             o = out.detach()
-            average = (
-                o.clone()
-                if average is None
-                else average.mul_(AVERAGE_DECAY).add_(o, alpha=1 - AVERAGE_DECAY)
-            )
+            average = o.clone() if average is None else average.lerp_(o, 1 - AVERAGE_DECAY)
             if it % 25 == 0 or it in LOGGED:
-                ps, avg = group_psnr(o), group_psnr(average)
-                rel = (
-                    torch.zeros(len(groups)).index_add_(0, group_of, loss.detach())
-                    / sizes.flatten()
+                rows = zip(
+                    names,
+                    psnr(o),
+                    psnr(average),
+                    (group_mean(loss.detach()) / half_y2).sqrt().tolist(),
+                    strict=True,
                 )
-                for g, (n, _) in enumerate(groups):
+                for n, raw, averaged, rel in rows:
                     logs[n]["iteration"].append(it)
-                    logs[n]["psnr"].append(ps[g])
-                    logs[n]["averaged_psnr"].append(avg[g])
-                    logs[n]["rel_residual"].append(math.sqrt(float(rel[g]) / half_y2))
+                    logs[n]["psnr"].append(raw)
+                    logs[n]["averaged_psnr"].append(averaged)
+                    logs[n]["rel_residual"].append(rel)
         if it < iters:
             grads = torch.autograd.grad(loss.sum(), hidden + rest)
             opts[0].step(list(grads[: len(hidden)]))
