@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from ..metrics import psnr_from_mse
 EARLY_LOGS = (1, 2, 5, 10, 20)
 
 
+@functools.cache  # asked at every iteration of the loop
 def early_logs(check_every: int) -> tuple[int, ...]:
     """A member's own iterations logged before its first check: :data:`EARLY_LOGS` below
     ``check_every``."""
