@@ -113,6 +113,9 @@ def init_state(
         raise ValueError(f"cap must be >= 1, got {cap}")
     if cap is not None and not compact:
         raise ValueError("a fit with a queue (cap) drops stopped members: it needs compact=True")
+    queue = cap if cap is not None and cap < generator.batch else None  # None: no queue
+    if queue is not None and stop is not None and stop.rule == "holdout":
+        raise ValueError("a fit with a queue (cap) cannot use the hold-out rule")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     if lr is not None and not bool(np.all(np.asarray(lr, dtype=np.float64) > 0)):
@@ -149,12 +152,10 @@ def init_state(
         error=error,
         holdout=holdout,
     )
-    if cap is not None and cap < gen.batch:
-        if holdout is not None:
-            raise ValueError("a fit with a queue (cap) cannot use the hold-out rule")
-        state.cap = int(cap)
-        state.stop.enqueue(np.arange(cap, gen.batch))
-        restrict(state, np.arange(cap))
+    if queue is not None:
+        state.cap = int(queue)
+        state.stop.enqueue(np.arange(queue, gen.batch))
+        restrict(state, np.arange(queue))
     set_rates(state)
     return state
 
