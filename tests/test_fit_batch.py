@@ -247,3 +247,16 @@ def test_plan_packs_fits_of_different_m_into_tasks_cut_by_m_largest_first(monkey
     tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9)
     assert sorted(len(t.fits) for t in tasks) == [3, 3, 3]
     assert all(len({f.problem.measurement.m for f in t.fits}) == 1 for t in tasks)
+
+
+def test_the_planner_sizes_a_task_by_its_matrices_as_the_registry_draws_them():
+    from untrained_cs.sweeps.run import _matrix_bytes
+
+    base = {"problem": {"signal": {"kind": "smooth", "n": 30, "p": 3},
+                        "measurement": {"kind": "cs", "operator": "gaussian", "ratio": 0.15}},
+            "method": {"kind": "generator", "generator": "two-layer", "max_iters": 60}}  # fmt: skip
+    (fit,) = parse({"base": base, "batch": 1}).fits()
+    assert _matrix_bytes(fit) == 4 * 4 * 30  # m = round(0.15 · 30) = 4 rows of float32
+    base["problem"]["measurement"]["operator"] = "gaussian-bf16"
+    (fit,) = parse({"base": base, "batch": 1}).fits()
+    assert _matrix_bytes(fit) == 2 * 4 * 30

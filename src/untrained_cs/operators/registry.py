@@ -55,7 +55,8 @@ def register(spec: OperatorSpec) -> OperatorSpec:
     return spec
 
 
-def _m(in_shape: Shape, ratio: float) -> int:
+def rows_for_ratio(in_shape: Shape, ratio: float) -> int:
+    """m for a ratio m/n: ``ratio`` times the entries of ``in_shape``, rounded, at least 1."""
     n = 1
     for s in in_shape:
         n *= s
@@ -78,7 +79,7 @@ def make_operator(name: str, in_shape: Shape, ratio: float, seed: Seed = 0) -> O
 register(
     OperatorSpec(
         "gaussian",
-        lambda s, r, seed: GaussianOperator(s, _m(s, r), seed),
+        lambda s, r, seed: GaussianOperator(s, rows_for_ratio(s, r), seed),
         (1, 6, 5),
         lambda r: 1.0,
         "dense Gaussian matrix, iid N(0, 1/m)",
@@ -87,7 +88,7 @@ register(
 register(
     OperatorSpec(
         "gaussian-bf16",
-        lambda s, r, seed: GaussianOperator(s, _m(s, r), seed, dtype=torch.bfloat16),
+        lambda s, r, seed: GaussianOperator(s, rows_for_ratio(s, r), seed, dtype=torch.bfloat16),
         (1, 6, 5),
         None,
         "dense Gaussian matrix stored in bfloat16, float32 accumulation",
@@ -97,7 +98,7 @@ register(
 register(
     OperatorSpec(
         "structured",
-        lambda s, r, seed: StructuredOperator(s, _m(s, r), seed, transform="dct"),
+        lambda s, r, seed: StructuredOperator(s, rows_for_ratio(s, r), seed, transform="dct"),
         (1, 7, 6),
         lambda r: 1.0,
         "random signs, orthonormal DCT, random rows (O(n log n))",
@@ -106,7 +107,7 @@ register(
 register(
     OperatorSpec(
         "structured-fft",
-        lambda s, r, seed: StructuredOperator(s, _m(s, r), seed, transform="fft"),
+        lambda s, r, seed: StructuredOperator(s, rows_for_ratio(s, r), seed, transform="fft"),
         (1, 6, 6),
         lambda r: 1.0,
         "random signs, orthonormal FFT (complex), random rows",

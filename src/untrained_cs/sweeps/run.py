@@ -23,7 +23,6 @@ is stored in one transaction.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
@@ -34,8 +33,10 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from ..operators.registry import rows_for_ratio
 from ..pipeline import Record, run, run_batch
-from ..problems import SmoothSignal, build
+from ..problems import CSMeasurement, SmoothSignal, build
+from ..resources import DENSE_BYTES
 from ..runfolder import package_version
 from .config import Fit, SweepConfig
 from .store import METRICS, Store, row_for
@@ -63,12 +64,11 @@ def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int =
     the executor's ``slots`` idle, or when their matrices would pass
     :data:`TASK_MATRIX_BYTES`), cut from the fits ordered by m so that a task pads
     little; within a task the largest m comes first, and ``batch`` fits run at once."""
-    dense = ("gaussian", "gaussian-bf16")  # the registry names of dense-matrix operators
     groups: dict[str, list[Fit]] = {}
     for f in fits:
         shape = {**f.problem.to_dict(), "seed": None, "method": f.method.to_dict()}
         meas = shape["measurement"]
-        if meas["kind"] == "cs" and meas["operator"] in dense and meas["m"] is not None:
+        if meas["kind"] == "cs" and meas["operator"] in DENSE_BYTES and meas["m"] is not None:
             shape["measurement"] = {**meas, "m": None}
         groups.setdefault(json.dumps(shape, sort_keys=True), []).append(f)
     tasks: list[Task] = []
@@ -78,7 +78,9 @@ def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int =
         meas = members[-1].problem.measurement  # the largest m: every matrix is padded to it
         # a queue needs one batched fit (a dense operator) and no hold-out (which computes
         # every member at once): other tasks stay one batch
-        queues = getattr(meas, "operator", None) in dense and members[-1].method.stop != "holdout"
+        queues = (
+            getattr(meas, "operator", None) in DENSE_BYTES and members[-1].method.stop != "holdout"
+        )
         per_memory = TASK_MATRIX_BYTES // _matrix_bytes(members[-1]) if queues else batch
         size = max(min(task_size or batch, per_slot, per_memory), min(batch, len(members)))
         for start in range(0, len(members), size):
@@ -92,11 +94,13 @@ def _m(f: Fit) -> int:
 
 
 def _matrix_bytes(f: Fit) -> int:
-    """The float32 bytes of a dense-measured fit's matrix (m × n, n the signal's entries)."""
+    """The bytes of a dense-measured fit's matrix (m × n; n the signal's entries: a
+    p-smooth signal's length or a grayscale image's pixels)."""
     signal, meas = f.problem.signal, f.problem.measurement
+    assert isinstance(meas, CSMeasurement)  # the planner asks for dense-measured fits only
     n = signal.n if isinstance(signal, SmoothSignal) else int(getattr(signal, "size", 1)) ** 2
-    m = _m(f) or math.ceil(float(getattr(meas, "ratio", None) or 1.0) * n)
-    return 4 * max(m, 1) * n
+    m = meas.m or rows_for_ratio((n,), meas.ratio or 1.0)
+    return DENSE_BYTES[meas.operator] * m * n
 
 
 #: where :func:`run_task` reports how many of its task's fits have finished so far (set by
