@@ -8,6 +8,7 @@ from typing import Any
 from ..defaults import fit_defaults
 from ..fit import resolve_device
 from ..generators import GENERATORS
+from ..operators.registry import rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
 from .common import add_baseline_arguments, add_fit_arguments, baseline_names, number, positive
@@ -102,7 +103,7 @@ def _title(args: argparse.Namespace):
 def check_resources(args: argparse.Namespace) -> None:
     """Refuse, before loading anything, a size the machine cannot hold."""
     n = args.size**2
-    m = max(1, round(args.ratio * n))
+    m = rows_for_ratio((n,), args.ratio)
     parts = {
         "operator": operator_bytes(args.operator, n, m),
         "generator": generator_bytes(args.generator, n, args.channels, args.layers),

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..generators.deep_decoder import DeepDecoder
 from ..operators.gaussian import GaussianOperator
+from ..operators.registry import rows_for_ratio
 from ..theory.basis import smooth_signal
 from ..theory.jacobian import Params
 from ..theory.notebook_decoder import (
@@ -93,7 +94,7 @@ def figure4_data(
         kernel=("triangular", 4.0) if upsample == "fixed" else None, head="fixed",
         affine=False, sigmoid=False, seed=seed,
     )  # fmt: skip
-    op = GaussianOperator((1, n), max(1, round(ratio * n)), seed=seed + 1)
+    op = GaussianOperator((1, n), rows_for_ratio((n,), ratio), seed=seed + 1)
     x = smooth_signal(n, p, seed).float().reshape(1, 1, n)
     res = spectrum_across_iterations(gen, op, op(x), iterations, top=top, matrix_free=matrix_free)
     snaps = res["snapshots"]

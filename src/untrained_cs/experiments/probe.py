@@ -18,6 +18,7 @@ import torch
 
 from ..generators.factory import make_generator
 from ..methods import GeneratorFit
+from ..operators.registry import rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec, SmoothSignal
 from ..resources import generator_bytes, operator_bytes
 
@@ -67,7 +68,7 @@ def probe_fit(spec: ProblemSpec, method: GeneratorFit, members: int = 1) -> tupl
     meas = spec.measurement
     if not isinstance(meas, CSMeasurement):
         raise ValueError("probe_fit measures compressive-sensing problems")
-    m = meas.m if meas.m is not None else max(1, round((meas.ratio or 0.0) * n))
+    m = meas.m if meas.m is not None else rows_for_ratio((n,), meas.ratio or 0.0)
     dense = meas.operator.startswith("gaussian")
     if dense:
         per_step += dense_seconds(n, m, members)
