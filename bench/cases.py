@@ -22,12 +22,16 @@ Row = dict[str, Any]
 
 # Project settings compared on the image cases: the defaults (the CLI's: Adam peaking at
 # 0.05 under the decay schedule); the previous defaults (Adam 0.005 halved on plateaus);
-# and, on a GPU, TF32 matmuls.
+# on a GPU, TF32 matmuls; and ensembles of K narrower decoders (K x k channels, mean output).
 PROJECT_SETTINGS: dict[str, dict[str, Any]] = {
     "": {},
     "-plateau": {"method": {"schedule": "plateau", "lr": 0.005}},
     "-tf32": {"tf32": True},
+    "-ensemble4x32": {"ensemble": (4, 32)},
+    "-ensemble6x32": {"ensemble": (6, 32)},
 }
+#: the ensembles compared against the single default decoder (``images-ensembles``)
+ENSEMBLES = ("-ensemble4x32", "-ensemble6x32")
 #: the images the default schedule was chosen on, and ones it was not (checked after)
 TUNED_IMAGES = ("camera", "grass", "brick", "moon")
 UNTUNED_IMAGES = ("coins", "astronaut", "gravel", "chelsea")
@@ -159,6 +163,22 @@ def images_untuned() -> list[Row]:
     return images(UNTUNED_IMAGES, seeds=(0,))
 
 
+def images_ensembles(
+    names: tuple[str, ...] = TUNED_IMAGES, ensembles: tuple[str, ...] = ENSEMBLES
+) -> list[Row]:
+    """Case 1 (seed 0, both ratios) with ensembles of narrower decoders, mean output scored.
+
+    Each ensemble of :data:`ENSEMBLES` (K decoders of k channels, each fitted to y by its
+    own stopping rule in one batched fit) takes the place of the single default decoder.
+    """
+    return [cpu64(image, s, r) for image in names for r in RATIOS for s in ensembles]
+
+
+def images_ensembles_untuned() -> list[Row]:
+    """The first ensemble of :data:`ENSEMBLES` on the images it was not chosen on (seed 0)."""
+    return images_ensembles(UNTUNED_IMAGES, ENSEMBLES[:1])
+
+
 def _batched_row(
     name: str,
     fn: Callable[..., dict[str, Any]],
@@ -270,6 +290,8 @@ CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "cpu64-plateau": cpu64_plateau,
     "images": images,
     "images-untuned": images_untuned,
+    "images-ensembles": images_ensembles,
+    "images-ensembles-untuned": images_ensembles_untuned,
     "batched-two-layer": batched_two_layer,
     "batched-deep-decoder": batched_deep_decoder,
     "memory512": memory512,

@@ -68,6 +68,7 @@ def project_image_fit(
     device: str = "cpu",
     operator: str = "gaussian",
     method: dict[str, Any] | None = None,
+    ensemble: tuple[int, int] | None = None,
     **fit_options: Any,
 ) -> dict[str, Any]:
     """The project's fit with the wall time and PSNR at every check.
@@ -76,6 +77,9 @@ def project_image_fit(
     learning rate and schedule), changed by ``method`` (GeneratorFit fields, e.g.
     ``{"schedule": "plateau"}``); ``fit_options`` are stopping-rule fields on top.
     ``tf32=True`` lets CUDA matmuls and convolutions use TensorFloat-32 (no effect on CPU).
+    ``ensemble=(K, k)``: instead of one decoder of ``channels``, K decoders of k channels
+    (seeds ``member_seeds(seed, K)``), each fitted to y by its own stopping rule in one
+    batched fit; the estimate scored is their mean output (PSNR logged at every check).
     """
     tune_process()
     if fit_options.pop("tf32", False):
@@ -84,23 +88,38 @@ def project_image_fit(
     spec = GeneratorFit(**(method or {})).resolved("image")
     fit_options = {**spec.rule_overrides(), "max_iters": max_iters, **fit_options}
     truth, op, y = image_problem(image, size, ratio, seed, operator)
-    gen = DeepDecoder(tuple(truth.shape), channels=channels, layers=layers, seed=seed)
+    if ensemble is None:
+        gen = DeepDecoder(tuple(truth.shape), channels=channels, layers=layers, seed=seed)
+    else:
+        members, width = ensemble
+        gen = DeepDecoder(tuple(truth.shape), channels=width, layers=layers,
+                          seed=member_seeds(seed, members))  # fmt: skip
+        y = y.expand(members, *y.shape[1:])
     times: list[float] = []
     psnrs: list[float] = []
+    latest: list[torch.Tensor] = []  # an ensemble's current outputs (stopped members' last)
     start = time.perf_counter()
 
     def log(rec: dict[str, Any]) -> None:
         times.append(time.perf_counter() - start)
-        psnrs.append(float(rec["psnr"][0]))
+        if ensemble is None:
+            psnrs.append(float(rec["psnr"][0]))
+            return
+        if not latest:
+            latest.append(rec["output"].to(device, copy=True))
+        latest[0][torch.as_tensor(rec["members"], device=latest[0].device)] = rec["output"]
+        psnrs.append(float(psnr(latest[0].mean(0, keepdim=True), truth[None].to(device))[0]))
 
-    res = fit(gen, op, y, truth=truth, lr=spec.lr, callback=log, device=device, **fit_options)
-    its = res.stop_iteration[0]
+    res = fit(gen, op, y, truth=truth if ensemble is None else None, lr=spec.lr, callback=log,
+              device=device, **fit_options)  # fmt: skip
+    its = max(res.stop_iteration)
+    estimate = res.estimate.mean(0, keepdim=True)
     return {
         "ms_per_iter": 1000.0 * res.seconds / max(its, 1),
         "seconds": res.seconds,
         "iterations": its,
-        "stop_reason": res.stop_reason[0],
-        "psnr": float(psnr(res.estimate, truth[None])[0]),
+        "stop_reason": "/".join(sorted(set(res.stop_reason))),
+        "psnr": float(psnr(estimate, truth[None])[0]),
         "times": times,
         "psnrs": psnrs,
         "device": res.device,

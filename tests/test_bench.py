@@ -112,3 +112,26 @@ def test_image_cases_share_one_reference_run_per_problem(monkeypatch):
     assert default["speedup_per_iter"] == 2.0
     assert default["project_seconds_to_reference_psnr"] == 2.0
     assert default["time_to_target_speedup"] == 20.0
+
+
+def test_ensemble_side_scores_its_members_mean_output():
+    """``ensemble=(K, k)``: K decoders of k channels fitted in one batch; the PSNR logged
+    at the last check and the one returned are those of their mean output."""
+    from bench.sides import image_problem, project_image_fit
+    from untrained_cs.fit import fit
+    from untrained_cs.generators import DeepDecoder
+    from untrained_cs.methods import GeneratorFit
+    from untrained_cs.metrics import psnr
+    from untrained_cs.problems import member_seeds
+
+    side = project_image_fit("camera", 64, 0.1, 64, 5, 20, ensemble=(2, 8))
+    truth, op, y = image_problem("camera", 64, 0.1, seed=0)
+    gen = DeepDecoder(tuple(truth.shape), channels=8, layers=5, seed=member_seeds(0, 2))
+    spec = GeneratorFit().resolved("image")
+    res = fit(gen, op, y.expand(2, *y.shape[1:]), lr=spec.lr,
+              **{**spec.rule_overrides(), "max_iters": 20})  # fmt: skip
+    members = psnr(res.estimate, truth[None].expand_as(res.estimate))
+    mean = float(psnr(res.estimate.mean(0, keepdim=True), truth[None])[0])
+    assert side["iterations"] == 20 and side["stop_reason"] == "max_iters"
+    assert abs(side["psnr"] - mean) < 1e-4 and abs(side["psnrs"][-1] - mean) < 1e-4
+    assert all(abs(float(p) - mean) > 1e-3 for p in members)  # not one member's own
