@@ -164,14 +164,28 @@ def images_untuned() -> list[Row]:
 
 
 def images_ensembles(
-    names: tuple[str, ...] = TUNED_IMAGES, ensembles: tuple[str, ...] = ENSEMBLES
+    names: tuple[str, ...] = TUNED_IMAGES,
+    ensembles: tuple[str, ...] = ENSEMBLES,
+    seeds: tuple[int, ...] = (0,),
 ) -> list[Row]:
     """Case 1 (seed 0, both ratios) with ensembles of narrower decoders, mean output scored.
 
     Each ensemble of :data:`ENSEMBLES` (K decoders of k channels, each fitted to y by its
     own stopping rule in one batched fit) takes the place of the single default decoder.
+    With several ``seeds``, a summary row follows each image, ratio and ensemble.
     """
-    return [cpu64(image, s, r) for image in names for r in RATIOS for s in ensembles]
+    rows: list[Row] = []
+    for image in names:
+        for m_ratio in RATIOS:
+            for s in ensembles:
+                runs = [cpu64(image, s, m_ratio, seed) for seed in seeds]
+                rows += runs if len(runs) == 1 else [*runs, _seed_summary(runs)]
+    return rows
+
+
+def images_ensemble_seeds() -> list[Row]:
+    """The first ensemble of :data:`ENSEMBLES` on the tuned images, seeds 0, 1 and 2."""
+    return images_ensembles(TUNED_IMAGES, ENSEMBLES[:1], seeds=(0, 1, 2))
 
 
 def images_ensembles_untuned() -> list[Row]:
@@ -292,6 +306,7 @@ CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "images-untuned": images_untuned,
     "images-ensembles": images_ensembles,
     "images-ensembles-untuned": images_ensembles_untuned,
+    "images-ensemble-seeds": images_ensemble_seeds,
     "batched-two-layer": batched_two_layer,
     "batched-deep-decoder": batched_deep_decoder,
     "memory512": memory512,

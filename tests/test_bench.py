@@ -135,3 +135,34 @@ def test_ensemble_side_scores_its_members_mean_output():
     assert side["iterations"] == 20 and side["stop_reason"] == "max_iters"
     assert abs(side["psnr"] - mean) < 1e-4 and abs(side["psnrs"][-1] - mean) < 1e-4
     assert all(abs(float(p) - mean) > 1e-3 for p in members)  # not one member's own
+
+
+def test_ensemble_seed_case_summarises_each_image_and_ratio(monkeypatch):
+    """Three seeds' rows then a summary row per image and ratio, the ensemble's setting
+    passed to the project side only."""
+    import bench.cases as cases
+
+    sides_called = []
+
+    def fake_isolated(fn, **kw):
+        sides_called.append((fn.__name__, kw.get("ensemble")))
+        if fn.__name__ == "reference_image_fit":
+            return {"ms_per_iter": 10.0, "seconds": 40.0, "psnr": 25.0, "peak_mem_mb": 300.0}
+        return {
+            "device": "cpu", "ms_per_iter": 15.0, "times": [1.0, 4.0], "psnrs": [24.0, 26.0],
+            "iterations": 500, "stop_reason": "loss_floor", "seconds": 8.0, "psnr": 26.0,
+            "peak_mem_mb": 350.0,
+        }  # fmt: skip
+
+    monkeypatch.setattr(cases, "isolated", fake_isolated)
+    monkeypatch.setattr(cases, "_REFERENCE_RUNS", {})
+    rows = cases.images_ensembles(("brick",), cases.ENSEMBLES[:1], seeds=(0, 1, 2))
+    assert [r["case"] for r in rows[:4]] == [
+        "cpu64-brick-ensemble4x32", "cpu64-brick-seed1-ensemble4x32",
+        "cpu64-brick-seed2-ensemble4x32", "cpu64-brick-ensemble4x32-summary",
+    ]  # fmt: skip
+    assert len(rows) == 8 and rows[7]["ratio"] == 0.1
+    assert rows[3]["seeds_ending_at_or_above_reference"] == 3
+    assert rows[3]["time_to_target_speedup"] == 10.0
+    assert ("reference_image_fit", None) in sides_called
+    assert sides_called.count(("project_image_fit", (4, 32))) == 6
