@@ -111,18 +111,23 @@ def cpu64_plateau() -> Row:
     return cpu64("camera", "-plateau")
 
 
-def images(names: tuple[str, ...] = TUNED_IMAGES, seeds: tuple[int, ...] = (0, 1, 2)) -> list[Row]:
+def images(
+    names: tuple[str, ...] = TUNED_IMAGES,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    settings: tuple[str, ...] = ("",),
+) -> list[Row]:
     """Case 1 on camera, grass, brick and moon at m = n/4 and n/10 (defaults, 3 seeds).
 
     Each seed is a problem of its own (operator, the reference's and the project's
-    initialisation); after its seeds' rows, each image and ratio gets a summary row (when
-    there are several seeds).
+    initialisation); after its seeds' rows, each image, ratio and project setting (keys of
+    :data:`PROJECT_SETTINGS`) gets a summary row (when there are several seeds).
     """
     rows: list[Row] = []
     for image in names:
         for m_ratio in RATIOS:
-            runs = [cpu64(image, "", m_ratio, s) for s in seeds]
-            rows += runs if len(runs) == 1 else [*runs, _seed_summary(runs)]
+            for setting in settings:
+                runs = [cpu64(image, setting, m_ratio, s) for s in seeds]
+                rows += runs if len(runs) == 1 else [*runs, _seed_summary(runs)]
     return rows
 
 
@@ -163,34 +168,23 @@ def images_untuned() -> list[Row]:
     return images(UNTUNED_IMAGES, seeds=(0,))
 
 
-def images_ensembles(
-    names: tuple[str, ...] = TUNED_IMAGES,
-    ensembles: tuple[str, ...] = ENSEMBLES,
-    seeds: tuple[int, ...] = (0,),
-) -> list[Row]:
-    """Case 1 (seed 0, both ratios) with ensembles of narrower decoders, mean output scored.
+def images_ensembles() -> list[Row]:
+    """Case 1 (seed 0) with each ensemble of :data:`ENSEMBLES` for the single decoder.
 
-    Each ensemble of :data:`ENSEMBLES` (K decoders of k channels, each fitted to y by its
-    own stopping rule in one batched fit) takes the place of the single default decoder.
-    With several ``seeds``, a summary row follows each image, ratio and ensemble.
+    An ensemble is K decoders of k channels, each fitted to y by its own stopping rule in
+    one batched fit, their mean output scored.
     """
-    rows: list[Row] = []
-    for image in names:
-        for m_ratio in RATIOS:
-            for s in ensembles:
-                runs = [cpu64(image, s, m_ratio, seed) for seed in seeds]
-                rows += runs if len(runs) == 1 else [*runs, _seed_summary(runs)]
-    return rows
+    return images(TUNED_IMAGES, (0,), ENSEMBLES)
 
 
 def images_ensemble_seeds() -> list[Row]:
     """The first ensemble of :data:`ENSEMBLES` on the tuned images, seeds 0, 1 and 2."""
-    return images_ensembles(TUNED_IMAGES, ENSEMBLES[:1], seeds=(0, 1, 2))
+    return images(TUNED_IMAGES, (0, 1, 2), ENSEMBLES[:1])
 
 
 def images_ensembles_untuned() -> list[Row]:
     """The first ensemble of :data:`ENSEMBLES` on the images it was not chosen on (seed 0)."""
-    return images_ensembles(UNTUNED_IMAGES, ENSEMBLES[:1])
+    return images(UNTUNED_IMAGES, (0,), ENSEMBLES[:1])
 
 
 def _batched_row(

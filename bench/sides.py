@@ -97,18 +97,20 @@ def project_image_fit(
         y = y.expand(members, *y.shape[1:])
     times: list[float] = []
     psnrs: list[float] = []
-    latest: list[torch.Tensor] = []  # an ensemble's current outputs (stopped members' last)
+    latest: torch.Tensor | None = None  # an ensemble's current outputs (stopped members' last)
+    target = truth[None].to(device)
     start = time.perf_counter()
 
     def log(rec: dict[str, Any]) -> None:
+        nonlocal latest
         times.append(time.perf_counter() - start)
         if ensemble is None:
             psnrs.append(float(rec["psnr"][0]))
             return
-        if not latest:
-            latest.append(rec["output"].to(device, copy=True))
-        latest[0][torch.as_tensor(rec["members"], device=latest[0].device)] = rec["output"]
-        psnrs.append(float(psnr(latest[0].mean(0, keepdim=True), truth[None].to(device))[0]))
+        if latest is None:  # the first record (iteration 0) holds every member
+            latest = rec["output"].clone()
+        latest[torch.as_tensor(rec["members"], device=latest.device)] = rec["output"]
+        psnrs.append(float(psnr(latest.mean(0, keepdim=True), target)[0]))
 
     res = fit(gen, op, y, truth=truth if ensemble is None else None, lr=spec.lr, callback=log,
               device=device, **fit_options)  # fmt: skip

@@ -156,7 +156,7 @@ def test_ensemble_seed_case_summarises_each_image_and_ratio(monkeypatch):
 
     monkeypatch.setattr(cases, "isolated", fake_isolated)
     monkeypatch.setattr(cases, "_REFERENCE_RUNS", {})
-    rows = cases.images_ensembles(("brick",), cases.ENSEMBLES[:1], seeds=(0, 1, 2))
+    rows = cases.images(("brick",), (0, 1, 2), cases.ENSEMBLES[:1])
     assert [r["case"] for r in rows[:4]] == [
         "cpu64-brick-ensemble4x32", "cpu64-brick-seed1-ensemble4x32",
         "cpu64-brick-seed2-ensemble4x32", "cpu64-brick-ensemble4x32-summary",
