@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 import torch
 
-from untrained_cs.cli.speed import tune_process
 from untrained_cs.fit.optim import Adam
 from untrained_cs.generators import DeepDecoder
+from untrained_cs.runtime import tune_process
 
 from .reference import ReferenceFit
 from .sides import image_problem

@@ -17,10 +17,10 @@ import time
 
 import torch
 
-from untrained_cs.cli.speed import tune_process
 from untrained_cs.methods import GeneratorFit
 from untrained_cs.pipeline import run
 from untrained_cs.problems import CSMeasurement, ImageSignal, ProblemSpec, build
+from untrained_cs.runtime import tune_process
 
 IMAGES = ("camera", "grass", "brick", "moon")
 SNRS = (10.0, 20.0, 30.0)

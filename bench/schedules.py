@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import torch
 
-from untrained_cs.cli.speed import tune_process
 from untrained_cs.fit import StopRule
 from untrained_cs.fit.optim import Adam
 from untrained_cs.fit.selection import NoisyStop
 from untrained_cs.generators import DeepDecoder
+from untrained_cs.runtime import tune_process
 
 from .reference import ReferenceFit
 from .sides import image_problem, project_image_fit

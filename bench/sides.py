@@ -12,7 +12,6 @@ from typing import Any
 
 import torch
 
-from untrained_cs.cli.speed import tune_process
 from untrained_cs.data import load_image
 from untrained_cs.fit import fit
 from untrained_cs.generators import DeepDecoder, Generator, TwoLayerGenerator
@@ -20,6 +19,7 @@ from untrained_cs.methods import GeneratorFit
 from untrained_cs.metrics import psnr
 from untrained_cs.operators import GaussianOperator, make_operator
 from untrained_cs.problems import derive_seed, member_seeds
+from untrained_cs.runtime import tune_process
 from untrained_cs.theory import smooth_signal
 
 from .reference import ReferenceFit

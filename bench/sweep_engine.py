@@ -55,9 +55,9 @@ SIDES = ("loop", "in-process", "local-cluster-2")
 
 def run_side(grid: str, side: str, batch: int | None = None) -> dict[str, Any]:
     """Time one side on one grid (called in a fresh process)."""
-    from untrained_cs.cli.speed import tune_process
     from untrained_cs.pipeline import run
     from untrained_cs.problems import build
+    from untrained_cs.runtime import tune_process
     from untrained_cs.sweeps import Store, parse, run_sweep
 
     tune_process()
@@ -82,7 +82,7 @@ def run_side(grid: str, side: str, batch: int | None = None) -> dict[str, Any]:
 
 
 def _cluster(workers: int):
-    from untrained_cs.cli.speed import tune_process
+    from untrained_cs.runtime import tune_process
     from untrained_cs.sweeps.distributed import dask_executor
 
     return dask_executor(workers, setup=tune_process)

@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from untrained_cs.cli.speed import tune_process
 from untrained_cs.methods import GeneratorFit
 from untrained_cs.pipeline import Record, run_batch
 from untrained_cs.problems import CSMeasurement, ProblemSpec, SmoothSignal, build
+from untrained_cs.runtime import tune_process
 
 from .harness import isolated
 

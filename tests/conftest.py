@@ -24,4 +24,4 @@ def device(request) -> str:
 @pytest.fixture(autouse=True)
 def no_thread_handshake(monkeypatch):
     """Commands wait briefly to see others started with them; tests run one at a time."""
-    monkeypatch.setattr("untrained_cs.cli.speed.HANDSHAKE", 0.0)
+    monkeypatch.setattr("untrained_cs.runtime.HANDSHAKE", 0.0)

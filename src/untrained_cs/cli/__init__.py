@@ -51,9 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: Any) -> tuple[int, str]:
     from ..fit import FitDivergedError
+    from ..runtime import set_threads, tune_process
     from .common import WriteError
     from .signals import EXIT_CODES, stop_requests
-    from .speed import set_threads, tune_process
 
     tune_process()
     try:

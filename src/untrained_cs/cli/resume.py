@@ -39,8 +39,8 @@ def load_resume(partial: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..runtime import set_threads
     from . import mri, reconstruct
-    from .speed import set_threads
 
     commands = {"reconstruct": reconstruct, "mri": mri}
     saved = load_resume(args.partial)

@@ -102,12 +102,12 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     if workers is None and scheduler is None:
         yield None
         return
+    from ..runtime import tune_process
     from ..sweeps.distributed import dask_executor
-    from .speed import tune_process
 
     with ExitStack() as stack:  # closes the client (and the cluster started here) on exit
         try:
-            # local workers get this command's process tuning (see cli.speed)
+            # local workers get this command's process tuning (see untrained_cs.runtime)
             executor = stack.enter_context(dask_executor(workers, scheduler, setup=tune_process))
         except ValueError as exc:  # a malformed or unreachable scheduler address
             raise UsageError(str(exc)) from None

@@ -8,23 +8,23 @@ import sys
 
 import torch
 
-from untrained_cs.cli import speed
+from untrained_cs import runtime
 
 
 def test_default_threads_share_the_cores_with_running_commands(tmp_path, monkeypatch):
-    monkeypatch.setattr(speed, "jobs_folder", lambda: tmp_path)
-    monkeypatch.setattr(speed, "available_cores", lambda: 4)
-    assert speed.set_threads(None) == 4 and torch.get_num_threads() == 4
+    monkeypatch.setattr(runtime, "jobs_folder", lambda: tmp_path)
+    monkeypatch.setattr(runtime, "available_cores", lambda: 4)
+    assert runtime.set_threads(None) == 4 and torch.get_num_threads() == 4
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         (tmp_path / str(other.pid)).write_text("")
-        assert speed.set_threads(None) == 2
-        assert speed.set_threads(3) == 3  # an explicit count is used as given
+        assert runtime.set_threads(None) == 2
+        assert runtime.set_threads(3) == 3  # an explicit count is used as given
     finally:
         other.kill()
         other.wait()
     (tmp_path / "999999999").write_text("")  # a process that ended without cleaning up
-    assert speed.set_threads(None) == 4
+    assert runtime.set_threads(None) == 4
     assert not (tmp_path / "999999999").exists()
     assert (tmp_path / str(os.getpid())).exists()
 

@@ -1,4 +1,7 @@
-"""Process-wide settings for fast CPU runs, applied by the command line only."""
+"""Process-wide settings for fast, reproducible CPU runs: the thread share and the allocator.
+
+Used by the command line, the sweep workers and the benchmarks (every process that fits).
+"""
 
 from __future__ import annotations
 
