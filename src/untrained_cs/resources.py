@@ -7,7 +7,6 @@ a clear message and a way out, before it spends minutes and then fails.
 
 from __future__ import annotations
 
-import math
 import os
 
 import torch
@@ -20,11 +19,19 @@ DENSE_BYTES = {"gaussian": 4, "gaussian-bf16": 2}
 
 
 def free_memory(device: str | torch.device = "cpu") -> int:
-    """Bytes this process can still allocate: MemAvailable on Linux, free GPU memory on CUDA."""
+    """Bytes this process can still allocate: free GPU memory on CUDA; on the CPU, psutil's
+    available memory where psutil is installed (it comes with dask), else Linux's
+    MemAvailable, else the free pages."""
     dev = torch.device(device)
     if dev.type == "cuda":
         free, _ = torch.cuda.mem_get_info(dev)
         return int(free)
+    try:
+        import psutil
+    except ImportError:
+        pass
+    else:
+        return int(psutil.virtual_memory().available)
     try:
         with open("/proc/meminfo") as f:
             for line in f:
@@ -69,8 +76,3 @@ def check_memory(parts: dict[str, int], hint: str, device: str | torch.device = 
         f"this run needs about {need / GB:.3g} GB ({detail}) but only {free / GB:.3g} GB of "
         f"{where} are free; {hint}"
     )
-
-
-def dense_bytes(*shape: int, itemsize: int = 8) -> int:
-    """Bytes of a dense array of ``shape``."""
-    return itemsize * math.prod(shape)
