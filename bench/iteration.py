@@ -44,7 +44,8 @@ def _ms(step: Callable[[], None]) -> float:
 
 def measure() -> dict[str, float]:
     tune_process()
-    truth, op, y = image_problem("camera", 64, 0.25, seed=0)
+    problem = image_problem("camera", 64, 0.25, seed=0)
+    truth, op, y = problem.truth, problem.operator, problem.y
     a = op.matrix[0]
     gen = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=0)
     params = [p for p in gen.parameters() if p.requires_grad]

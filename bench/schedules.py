@@ -14,7 +14,10 @@ final and best PSNR, and the relative residual ||AG − y|| / ||y|| at the end; 
 the running average of the outputs (``averaged_*``: an exponential average with decay
 :data:`AVERAGE_DECAY`, what returning an averaged iterate would give). Iterations, not
 seconds, are compared here (the batch shares its time); `python -m bench images` times the
-pick. ``--holdout`` adds a row per problem for the default fit stopped by the hold-out rule
+pick. The problems are the library's (:func:`bench.sides.image_problem`); the variants
+(a schedule per member, rates by parameter group, initial scales, running averages) are
+levers the library's fit does not offer, so the search steps them in its own batched Adam
+loop. ``--holdout`` adds a row per problem for the default fit stopped by the hold-out rule
 on the noiseless data (10 % of y left out, the iterate of the lowest held-out residual).
 """
 
@@ -31,7 +34,6 @@ import torch
 
 from untrained_cs.fit import StopRule
 from untrained_cs.fit.optim import Adam
-from untrained_cs.fit.selection import NoisyStop
 from untrained_cs.generators import DeepDecoder
 from untrained_cs.runtime import tune_process
 
@@ -99,7 +101,8 @@ def trajectories(image: str, ratio: float, names: list[str], iters: int) -> dict
     """PSNR of each variant's output (an ensemble's: of its members' mean output), of its
     running average, and its relative residual (an ensemble's: from its members' mean
     loss), every 25 iterations."""
-    truth, op, y = image_problem(image, 64, ratio, seed=0)
+    problem = image_problem(image, 64, ratio, seed=0)
+    truth, op, y = problem.truth, problem.operator, problem.y
     variants = [VARIANTS[n] for n in names]
     group_of = torch.tensor([g for g, v in enumerate(variants) for _ in range(v.seeds)])
     members = torch.bincount(group_of).float()  # per variant
@@ -171,7 +174,8 @@ def _summary(its: list[int], ps: list[float], target: float, prefix: str = "") -
 def search_rows(
     image: str, ratio: float, names: list[str], iters: int, holdout: bool = False
 ) -> list[dict]:
-    truth, op, _ = image_problem(image, 64, ratio, seed=0)
+    problem = image_problem(image, 64, ratio, seed=0)
+    truth, op = problem.truth, problem.operator
     ref = ReferenceFit(truth, op.matrix[0], 64, 5, seed=0).run(4000)
     target = -10 * math.log10(ref.mse[-1])
     head = {"image": image, "ratio": ratio, "reference_psnr": round(target, 2)}
@@ -185,7 +189,7 @@ def search_rows(
             "final_rel_residual": round(log["rel_residual"][-1], 5),
         })  # fmt: skip
     if holdout:
-        fit = project_image_fit(image, 64, ratio, 64, 5, 10000, stop=NoisyStop("holdout"))
+        fit = project_image_fit(image, 64, ratio, 64, 5, 10000, method={"stop": "holdout"})
         rows.append({
             **head, "schedule": "defaults, hold-out rule on the noiseless data",
             "final_psnr": round(fit["psnr"], 2), "iterations": fit["iterations"],

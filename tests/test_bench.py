@@ -58,7 +58,7 @@ def test_lever_variants_score_what_they_say():
         "ensemble of 4 (default schedule)",
     ]
     logs = trajectories("camera", 0.1, names, 10)
-    truth = image_problem("camera", 64, 0.1, seed=0)[0]
+    truth = image_problem("camera", 64, 0.1, seed=0).truth
     with torch.no_grad():
         out = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=[0, 1, 2, 3])()
         scaled = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=0)
@@ -125,7 +125,8 @@ def test_ensemble_side_scores_its_members_mean_output():
     from untrained_cs.problems import member_seeds
 
     side = project_image_fit("camera", 64, 0.1, 64, 5, 20, ensemble=(2, 8))
-    truth, op, y = image_problem("camera", 64, 0.1, seed=0)
+    problem = image_problem("camera", 64, 0.1, seed=0)
+    truth, op, y = problem.truth, problem.operator, problem.y
     gen = DeepDecoder(tuple(truth.shape), channels=8, layers=5, seed=member_seeds(0, 2))
     spec = GeneratorFit().resolved("image")
     res = fit(gen, op, y.expand(2, *y.shape[1:]), lr=spec.lr,
@@ -166,3 +167,21 @@ def test_ensemble_seed_case_summarises_each_image_and_ratio(monkeypatch):
     assert rows[3]["time_to_target_speedup"] == 10.0
     assert ("reference_image_fit", None) in sides_called
     assert sides_called.count(("project_image_fit", (4, 32))) == 6
+
+
+def test_project_side_is_the_pipelines_fit():
+    """The single-decoder side is :func:`untrained_cs.pipeline.run` on the problem that
+    :func:`untrained_cs.problems.build` makes of the case (the reference sees its matrix)."""
+    from bench.sides import image_problem, project_image_fit
+    from untrained_cs.methods import GeneratorFit
+    from untrained_cs.pipeline import run
+    from untrained_cs.problems import CSMeasurement, ImageSignal, ProblemSpec, build
+
+    side = project_image_fit("moon", 32, 0.25, 8, 4, 30, seed=3)
+    problem = image_problem("moon", 32, 0.25, seed=3)
+    same = build(ProblemSpec(ImageSignal("moon", 32), CSMeasurement(ratio=0.25), 3))
+    assert torch.equal(problem.operator.matrix, same.operator.matrix)
+    record = run(problem, GeneratorFit(channels=8, layers=4, max_iters=30), device="cpu")
+    assert side["iterations"] == record.metrics["iterations"] == 30
+    assert abs(side["psnr"] - record.metrics["psnr"]) < 1e-4  # float32 vs float64 scoring
+    assert abs(side["psnrs"][-1] - side["psnr"]) < 1e-4
