@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from untrained_cs.fit import StopRule
+from untrained_cs.fit import Schedule as FitSchedule
 from untrained_cs.fit.optim import Adam
 from untrained_cs.generators import DeepDecoder
 from untrained_cs.runtime import tune_process
@@ -44,12 +44,12 @@ Schedule = Callable[[int], float]
 
 
 def schedule(lr: float, warmup: int = 0, half_life: int = 0, floor: float = 0.0) -> Schedule:
-    """Adam's rate at each iteration: ``lr`` times the stopping rule's time factor, and
+    """Adam's rate at each iteration: ``lr`` times the fit schedule's time factor, and
     after the warm-up never below ``floor``."""
-    rule = StopRule(warmup=warmup, half_life=half_life)
+    timed = FitSchedule(warmup=warmup, half_life=half_life)
 
     def rate(it: int) -> float:
-        value = lr * rule.lr_factor(it)
+        value = lr * timed.lr_factor(it)
         return value if it < warmup else max(value, floor)
 
     return rate

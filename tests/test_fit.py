@@ -10,7 +10,7 @@ import torch
 from skimage.filters import gaussian
 
 from untrained_cs.data import load_image
-from untrained_cs.fit import FitDivergedError, StopRule, fit
+from untrained_cs.fit import FitDivergedError, Schedule, StopRule, fit
 from untrained_cs.generators import DeepDecoder, TwoLayerGenerator
 from untrained_cs.metrics import psnr
 from untrained_cs.operators import GaussianOperator, make_operator
@@ -88,11 +88,11 @@ def test_result_records_history_and_oracle_best():
 
 
 def test_stops_on_settled_loss():
-    rule = StopRule(max_iters=5000, window=100, check_every=50, tol=0.5, plateau=False)
+    rule = StopRule(max_iters=5000, window=100, check_every=50, tol=0.5)
     x = _smooth_image()
     op = make_operator("gaussian", tuple(x.shape), 0.25, seed=3)
     g = DeepDecoder(tuple(x.shape), channels=8, layers=3, seed=0)
-    r = fit(g, op, op(x[None]), rule=rule, loss_floor=1e-30)
+    r = fit(g, op, op(x[None]), rule=rule, schedule=Schedule(plateau=False), loss_floor=1e-30)
     assert r.stop_reason == ["converged"] and r.converged == [True]
     assert r.stop_iteration[0] < 5000
 
@@ -181,14 +181,18 @@ def test_cuda_without_cuda_is_a_clear_error():
 
 
 def test_schedule_factor_warms_up_then_halves():
-    rule = StopRule(warmup=4, half_life=10, min_lr_ratio=0.1)
-    factors = [rule.lr_factor(i) for i in range(40)]
+    schedule = Schedule(warmup=4, half_life=10, min_lr_ratio=0.1)
+    factors = [schedule.lr_factor(i) for i in range(40)]
     assert factors[:5] == [0.25, 0.5, 0.75, 1.0, 1.0]
     assert factors[13] == 1.0 and factors[14] == 0.5 and factors[24] == 0.25
-    assert factors[34] == 0.125 and rule.lr_factor(10_000) == 0.1  # floored
-    changes = [i for i in range(40) if rule.lr_factor_changes(i)]
+    assert factors[34] == 0.125 and schedule.lr_factor(10_000) == 0.1  # floored
+    changes = [i for i in range(40) if schedule.lr_factor_changes(i)]
     assert changes == [0, 1, 2, 3, 4, 14, 24, 34]
-    assert StopRule().lr_factor(123) == 1.0  # no schedule by default
+    assert Schedule().lr_factor(123) == 1.0  # no schedule by default
+    # annealed once the factor is down to the floor (from 4 + 4 × 10 on), never without one
+    annealed = schedule.annealed(np.arange(60))
+    assert not annealed[:44].any() and annealed[44:].all()
+    assert not Schedule(warmup=4).annealed(np.arange(10**4)).any()
 
 
 def test_fit_steps_with_the_scheduled_rates():

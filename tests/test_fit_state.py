@@ -19,8 +19,11 @@ import torch
 from untrained_cs.data import load_image
 from untrained_cs.fit import (
     FitInterrupted,
+    FitOptions,
     FitResult,
     FitState,
+    Rates,
+    Schedule,
     StopRule,
     StopState,
     continue_fit,
@@ -127,6 +130,33 @@ def test_in_process_save_load_continue(tmp_path: Path) -> None:
     _assert_same(ref, continue_fit(loaded))
 
 
+def _as_format_1(payload: dict) -> dict:
+    """A payload in the layout of format 1: the schedule's fields inside the rule, the
+    initial rates and plateau counts in the stop's section, the base rates under "lr"."""
+    rates = payload["rates"]
+    settings = dict(payload["settings"])
+    settings["rule"] = {**settings["rule"], **settings.pop("schedule")}
+    stop = {**payload["stop"], "lr0": rates["lr0"], "bad_checks": rates["bad_checks"]}
+    old = {k: v for k, v in payload.items() if k != "rates"}
+    old.update(format=1, settings=settings, stop=stop, lr=rates["base"])
+    return old
+
+
+def test_a_format_1_file_loads_and_resumes_bit_identically(tmp_path: Path) -> None:
+    ref = _reference()
+    state = _state()
+    run_until(state, max_iteration=220)  # after the first lr cuts
+    payload = torch.load(state.save(tmp_path / "new.pt"), weights_only=True)
+    assert payload["format"] == 2 and payload["settings"]["schedule"]["patience"] == 1
+    torch.save(_as_format_1(payload), tmp_path / "old.pt")
+    g, op, y, x = _problem()
+    loaded = FitState.load(tmp_path / "old.pt", g, op, y, truth=x)
+    assert loaded.settings == state.settings
+    assert np.array_equal(loaded.rates.base, state.rates.base)
+    assert np.array_equal(loaded.rates.bad_checks, state.rates.bad_checks)
+    _assert_same(ref, continue_fit(loaded))
+
+
 def test_checkpoints_from_on_check_resume_bit_identically(tmp_path: Path) -> None:
     ref = _reference()
     saved: list[Path] = []
@@ -215,35 +245,68 @@ def test_gd_plateau_off_applies_to_the_copy_only() -> None:
     op = GaussianOperator((1, n), 32, seed=100)
     g = TwoLayerGenerator((1, n), channels=32, kernel=("triangular", 8.0), theorem3_xi=0.1)
     weight = g.weight.detach().clone()
-    rule = StopRule(check_every=10, window=20)
-    r = fit(g, op, op(x[None]), optimizer="gd", rule=rule, max_iters=40, device="cpu")
-    assert rule.plateau is True and rule.max_iters == StopRule().max_iters
-    assert r.config["rule"]["plateau"] is False and r.config["rule"]["max_iters"] == 40
+    rule, schedule = StopRule(check_every=10, window=20), Schedule()
+    r = fit(g, op, op(x[None]), optimizer="gd", rule=rule, schedule=schedule, max_iters=40,
+            device="cpu")  # fmt: skip
+    assert schedule.plateau is True and rule.max_iters == StopRule().max_iters
+    assert r.config["schedule"]["plateau"] is False and r.config["rule"]["max_iters"] == 40
     assert torch.equal(g.weight, weight)  # prepare() rescaled the copy's C_0, not ours
 
 
-def test_plateau_cuts_lr_by_factor_exactly_after_patience_checks() -> None:
-    rule = StopRule(max_iters=10**6, window=10**5, check_every=1, patience=3, factor=0.3)
-    stop = StopState(rule, floor=np.zeros(1), lr0=np.array([1.0]))
-    lr = np.array([1.0])
+def _checks(rates: Rates, losses: list[float]) -> list[float]:
+    """The base rate after each of a sequence of checks (one member, never stopping)."""
+    stop = StopState(StopRule(max_iters=10**6, window=10**5, check_every=1), np.zeros(1))
     seen = []
-    for it, loss in enumerate([10.0, 5.0, 5.0, 5.0, 5.0, 4.999, 5.0, 5.0, 5.0]):
-        lr = stop.update(it, np.array([loss]), lr)
-        seen.append(float(lr[0]))
+    for it, loss in enumerate(losses):
+        rates.on_check(np.array([loss]), stop)
+        stop.update(it, np.array([loss]))
+        seen.append(float(rates.base[0]))
+    assert stop.active.all()
+    return seen
+
+
+def test_plateau_cuts_lr_by_factor_exactly_after_patience_checks() -> None:
+    rates = Rates(Schedule(patience=3, factor=0.3), lr0=np.array([1.0]))
+    seen = _checks(rates, [10.0, 5.0, 5.0, 5.0, 5.0, 4.999, 5.0, 5.0, 5.0])
     # improving at checks 0 and 1; checks 2, 3 do not cut, the 3rd non-improving check
     # (4) cuts by 0.3; 4.999 is not a 1 % improvement, so the count restarts from the cut
     assert seen == [1.0, 1.0, 1.0, 1.0, 0.3, 0.3, 0.3, 0.3 * 0.3, 0.3 * 0.3]
-    assert stop.active.all()
+    assert rates.lr0[0] == 1.0  # the initial rate is kept
 
 
 def test_plateau_respects_min_lr_ratio_and_the_plateau_switch() -> None:
-    rule = StopRule(max_iters=10**6, window=10**5, check_every=1, patience=1, min_lr_ratio=0.2)
+    schedule = Schedule(patience=1, min_lr_ratio=0.2)
     for plateau, final in ((True, 0.125), (False, 1.0)):
-        stop = StopState(dataclasses.replace(rule, plateau=plateau), np.zeros(1), np.ones(1))
-        lr = np.ones(1)
-        for it in range(10):
-            lr = stop.update(it, np.ones(1), lr)
-        assert float(lr[0]) == final  # halved while above 0.2 × lr0: 0.5, 0.25, 0.125
+        rates = Rates(dataclasses.replace(schedule, plateau=plateau), np.ones(1))
+        # halved while above 0.2 × lr0: 0.5, 0.25, 0.125
+        assert _checks(rates, [1.0] * 10)[-1] == final
+
+
+def test_divergence_halves_and_admission_resets_only_the_members_named() -> None:
+    rates = Rates(Schedule(patience=1), np.array([1.0, 2.0, 4.0]))
+    rates.halve(np.array([False, True, True]))
+    assert rates.base.tolist() == [1.0, 1.0, 2.0] and rates.lr0.tolist() == [1.0, 2.0, 4.0]
+    rates.bad_checks[:] = 3
+    rates.admit(np.array([2]))
+    assert rates.bad_checks.tolist() == [3, 3, 0]
+    # the logged rate: the base times the time schedule's factor at each own iteration
+    warm = Rates(Schedule(warmup=4), np.array([1.0, 2.0]))
+    assert warm.in_use(np.array([0, 1])).tolist() == [0.25, 1.0]
+
+
+def test_every_fit_keyword_is_known_and_routed_to_one_owner() -> None:
+    rule_fields = {f.name for f in dataclasses.fields(StopRule)}
+    schedule_fields = {f.name for f in dataclasses.fields(Schedule)}
+    assert not rule_fields & schedule_fields
+    assert rule_fields | schedule_fields <= FitOptions.__optional_keys__
+    g, op, y, x = _problem()
+    with pytest.raises(TypeError, match="unknown setting 'half_lives'"):
+        init_state(g, op, y, half_lives=3, device="cpu")  # type: ignore[call-arg]
+    state = init_state(g, op, y, max_iters=7, warmup=3, rule=StopRule(tol=0.5), device="cpu")
+    assert state.settings.rule == StopRule(max_iters=7, tol=0.5)
+    assert state.settings.schedule == Schedule(warmup=3)
+    with pytest.raises(ValueError, match="warmup and half_life must be >= 0"):
+        init_state(g, op, y, half_life=-1, device="cpu")
 
 
 def test_fit_on_a_plateauing_problem_lowers_the_logged_lr() -> None:

@@ -2,8 +2,10 @@
 
 Keyed by the kind of problem (``image``: a CS image, ``smooth``: a p-smooth 1D signal,
 ``mri``: multi-coil k-space) and the generator. A value of None for ``lr`` means the
-optimiser's own rule (GD: the step 1/L from the Lipschitz estimate; the two-layer generator
-under GD: Theorem 3's step).
+optimiser's own rule (:func:`optimizer_lr`; GD: the step 1/L from the Lipschitz estimate;
+the two-layer generator under GD: Theorem 3's step). :func:`fit_defaults` decides a fit's
+default rate and schedule from these tables; the fit engine (:mod:`untrained_cs.fit.schedule`)
+takes :func:`optimizer_lr` when it is given no rate.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ ADAM_LR = 0.005
 #: the iteration cap of "until convergence" when a problem kind names none
 MAX_ITERS = 20000
 
-#: The learning-rate schedules of a fit, as stopping-rule settings (:class:`StopRule`):
+#: The learning-rate schedules of a fit, as fit settings (fields of
+#: :class:`~untrained_cs.fit.schedule.Schedule`):
 #: - ``plateau``: halve the rate when the loss stalls (the rule's own defaults);
 #: - ``decay``: a linear warm-up over 100 iterations, then a halving every 300, no plateau
 #:   cuts; chosen for 64² CS images by the schedule search on camera, grass, brick and moon
@@ -59,9 +62,34 @@ FIT_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-def fit_defaults(problem_kind: str, generator: str) -> dict[str, Any]:
-    """The defaults of ``generator`` on problems of ``problem_kind`` (a ``ValueError`` when
-    that generator is not offered for that kind)."""
+def optimizer_lr(optimizer: str) -> float | None:
+    """The learning rate of ``optimizer`` where nothing else names one: Adam's
+    :data:`ADAM_LR`; None for GD, whose step is 1/L from the Lipschitz estimate at the
+    initialisation (:func:`~untrained_cs.fit.step_size.gd_step_size`)."""
+    return ADAM_LR if optimizer == "adam" else None
+
+
+def fit_defaults(
+    problem_kind: str,
+    generator: str,
+    optimizer: str = "adam",
+    recipe: str = "project",
+    schedule: str | None = None,
+) -> dict[str, Any]:
+    """The defaults of ``generator`` on problems of ``problem_kind``, for a fit with
+    ``optimizer``, ``recipe`` and ``schedule`` (None: the kind's).
+
+    GD and the published recipe run the ``constant`` schedule at the optimiser's own rate
+    (:func:`optimizer_lr`); a schedule other than the kind's starts from that rate too
+    (the kind's rate was measured with its own schedule only).
+
+    Returns:
+        ``channels``, ``layers``, ``lr`` (None: the optimiser's own rule), ``max_iters``,
+        ``schedule`` (a key of :data:`SCHEDULES`).
+
+    Raises:
+        ValueError: when that generator is not offered for that kind.
+    """
     kinds = FIT_DEFAULTS.get(problem_kind)
     if kinds is None:
         raise ValueError(f"unknown problem kind {problem_kind!r}")
@@ -70,4 +98,9 @@ def fit_defaults(problem_kind: str, generator: str) -> dict[str, Any]:
             f"generator {generator!r} is not offered for {problem_kind} problems; "
             f"choose from {', '.join(kinds)}"
         )
-    return {"schedule": DEFAULT_SCHEDULE, **kinds[generator]}
+    d = {"schedule": DEFAULT_SCHEDULE, **kinds[generator]}
+    if optimizer == "gd" or recipe == "published":
+        d["schedule"], d["lr"] = "constant", optimizer_lr(optimizer)
+    elif schedule not in (None, d["schedule"]):
+        d["lr"] = optimizer_lr(optimizer)
+    return d

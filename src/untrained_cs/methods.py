@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .defaults import ADAM_LR, SCHEDULES, fit_defaults
+from .defaults import SCHEDULES, fit_defaults
 from .fit.selection import STOP_RULES
 from .fit.stopping import StopRule
 
@@ -96,14 +96,8 @@ class GeneratorFit:
     def resolved(self, problem_kind: str, noisy: bool = False) -> GeneratorFit:
         """This method with every unset setting filled from the kind's defaults (``noisy``:
         the data carry noise, which decides what ``stop="auto"`` means)."""
-        d = fit_defaults(problem_kind, self.generator)
+        d = fit_defaults(problem_kind, self.generator, self.optimizer, self.recipe, self.schedule)
         d["stop"] = NOISY_DEFAULT if noisy else "converge"
-        if self.optimizer == "gd" or self.recipe == "published":
-            d["schedule"] = self._legacy_schedule
-            # GD's own step rule; the paper's constant Adam rate (Sec. 5); unless one is given
-            d["lr"] = None if self.optimizer == "gd" else ADAM_LR
-        elif self.schedule not in (None, d["schedule"]):
-            d["lr"] = ADAM_LR  # the kind's rate was measured with its own schedule only
         keys = ("channels", "layers", "lr", "max_iters", "schedule")
         changes = {k: d[k] for k in keys if k in d}
         unset: dict[str, Any] = {k: v for k, v in changes.items() if getattr(self, k) is None}
@@ -112,7 +106,8 @@ class GeneratorFit:
         return dataclasses.replace(self, **unset)
 
     def rule_overrides(self) -> dict[str, Any]:
-        """The fit engine's stopping-rule settings of this method (see :data:`RECIPES`)."""
+        """The fit engine's keywords of this method: its stopping rule and schedule
+        settings (see :data:`RECIPES`)."""
         if self.recipe == "published":
             return {"max_iters": self.max_iters, "tol": _NEVER, "loss_floor": _NEVER,
                     "plateau": False}  # fmt: skip

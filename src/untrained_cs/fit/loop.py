@@ -1,8 +1,9 @@
 """The loop that advances a :class:`~untrained_cs.fit.state.FitState`, one iteration at a time.
 
 B independent members are fitted in one loop of batched tensor work. The host reads values
-back only every ``check_every`` iterations, where the stopping rule, the plateau schedule,
-divergence handling, logging and the progress callback run, and at the few early-log
+back only every ``check_every`` iterations, where the stopping rule, the plateau cut of the
+learning rate (:mod:`~untrained_cs.fit.schedule`), divergence handling, logging and the
+progress callback run, and at the few early-log
 iterations before the first check (:func:`~.result.early_logs`), which only log and score
 the hold-out entries (so that log-axis curves show a fit's start, and an early best iterate
 is not missed). The loop stops only between iterations, where the state is complete. The
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 
 from .inputs import squared_norms
-from .members import admit_queued, is_full, maybe_compact, scatter_rows, set_rates, spread
+from .members import admit_queued, is_full, maybe_compact, scatter_rows, spread
 from .result import FitDivergedError, early_logs, psnr_from_mse
 from .state import FitState
 
@@ -92,9 +93,12 @@ def _account(state: FitState, clock: float) -> None:
 
 def _advance(state: FitState, callback: Callback | None) -> bool:
     """Run one iteration (or undo a divergence); return whether a check ran."""
-    rule, it, starts = state.rule, state.iteration, state.stop.starts
-    if it % rule.check_every == 0 and state.cap is not None:
-        admit_queued(state)
+    rule, it, starts = state.settings.rule, state.iteration, state.stop.starts
+    if it % rule.check_every == 0 and state.settings.cap is not None:
+        admitted = admit_queued(state, state.settings.cap)
+        if len(admitted):
+            state.rates.admit(admitted)
+            state.rates.apply(state)
         starts = state.stop.starts
     w = state.work
     out = w.generator()
@@ -104,35 +108,66 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
     logs = early_logs(rule.check_every)
     early = not checked and any(it - s in logs for s in starts)
     if checked:
-        loss_np = spread(state, _host(loss_b), _last(state, "loss"))
-        if _undo_divergence(state, loss_np):
-            return True
-        _record(state, loss_np, out)
-        if w.held is not None:
-            _observe_holdout(state, residual, out)
-        state.lr_np = state.stop.update(it, loss_np, state.lr_np)
-        set_rates(state)
-        w.snapshot = w.opt.snapshot()
-        if callback is not None:
-            callback(_progress(state, out))
-        if state.finished:
+        if _check(state, loss_b, residual, out, callback):
             return True
     elif early:
-        loss_np = spread(state, _host(loss_b), _last(state, "loss"))
-        if np.isfinite(loss_np[w.index]).all():  # a divergence is handled at the next check
-            _record(state, loss_np, out, _early_members(state))
-            if w.held is not None:  # the best held-out iterate may come this early
-                _observe_holdout(state, residual, out)
-            if callback is not None:
-                callback(_progress(state, out))
-    if not checked and any(rule.lr_factor_changes(it - s) for s in starts):
-        set_rates(state)  # warm-up or halving of the schedule
+        _early_log(state, loss_b, residual, out, callback)
+    schedule = state.rates.schedule
+    if not checked and any(schedule.lr_factor_changes(it - s) for s in starts):
+        state.rates.apply(state)  # warm-up or halving of the schedule
     grads = torch.autograd.grad(loss_b.sum(), w.opt.params)
     w.opt.step(list(grads))
     state.iteration += 1
-    if checked or early:  # the only points where members stop
-        maybe_compact(state)
+    # the only points where members stop
+    if (checked or early) and maybe_compact(state, state.settings.compact_at):
+        state.rates.apply(state)
     return checked
+
+
+def _check(
+    state: FitState,
+    loss_b: torch.Tensor,
+    residual: torch.Tensor,
+    out: torch.Tensor,
+    callback: Callback | None,
+) -> bool:
+    """The check at this iteration: divergence, logging, hold-out, the plateau cut and the
+    stopping rule. Returns whether the iteration ends here (a divergence was undone, to
+    run it again, or every member has stopped)."""
+    stop, rates, w = state.stop, state.rates, state.work
+    loss_np = spread(state, _host(loss_b), _last(state, "loss"))
+    if _undo_divergence(state, loss_np):
+        return True
+    _record(state, loss_np, out)
+    if w.held is not None:
+        _observe_holdout(state, residual, out)
+    rates.on_check(loss_np, stop)  # the plateau cut, before this check's stops
+    stop.update(state.iteration, loss_np, rates.schedule.annealed(state.iteration - stop.start))
+    rates.apply(state)
+    w.snapshot = w.opt.snapshot()
+    if callback is not None:
+        callback(_progress(state, out))
+    return state.finished
+
+
+def _early_log(
+    state: FitState,
+    loss_b: torch.Tensor,
+    residual: torch.Tensor,
+    out: torch.Tensor,
+    callback: Callback | None,
+) -> None:
+    """An early log: the members whose own early iteration it is log a row (and score
+    the hold-out entries); nothing stops and no rate changes here."""
+    w = state.work
+    loss_np = spread(state, _host(loss_b), _last(state, "loss"))
+    if not np.isfinite(loss_np[w.index]).all():  # a divergence is handled at the next check
+        return
+    _record(state, loss_np, out, _early_members(state))
+    if w.held is not None:  # the best held-out iterate may come this early
+        _observe_holdout(state, residual, out)
+    if callback is not None:
+        callback(_progress(state, out))
 
 
 def _observe_holdout(state: FitState, residual: torch.Tensor, out: torch.Tensor) -> None:
@@ -141,7 +176,7 @@ def _observe_holdout(state: FitState, residual: torch.Tensor, out: torch.Tensor)
     assert held is not None and w.held is not None
     held_loss = spread(state, _host(0.5 * squared_norms(residual.detach() * w.held)), None)
     stop = held.observe(state.iteration, held_loss, out, state.stop.active, w.index)
-    state.stop._stop(stop, state.iteration, "holdout")
+    state.stop.mark_stopped(stop, state.iteration, "holdout")
 
 
 def _host(loss_b: torch.Tensor) -> np.ndarray:
@@ -167,15 +202,15 @@ def _undo_divergence(state: FitState, loss_np: np.ndarray) -> bool:
     if not bad.any():
         return False
     state.restarts += bad.astype(np.int64)
-    if state.restarts.max() > state.max_restarts:
+    if state.restarts.max() > state.settings.max_restarts:
         raise FitDivergedError(
             f"fit diverged {state.restarts.max()} times (loss {loss_np[bad][0]:.3g}); "
             f"the step was halved each time — try a smaller lr"
         )
     w = state.work
     w.opt.restore(w.snapshot, torch.as_tensor(bad[w.index], device=state.device))
-    state.lr_np = np.where(bad, state.lr_np * 0.5, state.lr_np)
-    set_rates(state)
+    state.rates.halve(bad)
+    state.rates.apply(state)
     return True
 
 
@@ -183,7 +218,8 @@ def _early_members(state: FitState) -> np.ndarray | None:
     """At an early log, the members whose own iteration it is (None: all of them)."""
     if len(state.stop.starts) == 1:
         return None
-    return np.isin(state.iteration - state.stop.start, early_logs(state.rule.check_every))
+    every = state.settings.rule.check_every
+    return np.isin(state.iteration - state.stop.start, early_logs(every))
 
 
 def _record(
@@ -192,7 +228,7 @@ def _record(
     """Log a row; with ``members`` (a mask) only their entries are new, the others
     repeat their last logged values (it is not one of their own log iterations)."""
     log, w, stop = state.log, state.work, state.stop
-    lr = state.lr_np * state.rule.lr_factors(state.iteration - stop.start)  # the rate used
+    lr = state.rates.in_use(state.iteration - stop.start)
     if members is not None:
         loss = np.where(members, loss, log["loss"][-1])
         lr = np.where(members, lr, log["lr"][-1])

@@ -21,6 +21,9 @@ as places free up. A member admitted at loop iteration s counts its own iteratio
 (``stop.start``), so its numbers are those it would have had alone; and a batch of many
 fits costs about what its active members cost, at the batch size where the kernels are
 efficient, instead of the slowest member setting everyone's time.
+
+The functions here change which members are computed, never a rate: a caller whose
+compute batch changed gives it its rates (:meth:`~untrained_cs.fit.schedule.Rates.apply`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import torch
 from ..generators.base import Generator
 from ..operators.base import Operator
 from .optim import MemberwiseOptimizer
-from .stopping import StopRule, StopState
+from .stopping import StopState
 
 #: compact when the active members are at most this share of the compute batch (so that
 #: splitting, which copies the active members' tensors, happens a few times per fit only)
@@ -115,15 +118,9 @@ class FitState(Protocol):
     opt: MemberwiseOptimizer
     stop: StopState
     iteration: int
-    lr_np: np.ndarray
     device: torch.device
-    compact_at: float
     y: torch.Tensor
     truth: torch.Tensor | None
-    cap: int | None
-
-    @property
-    def rule(self) -> StopRule: ...
 
 
 def is_full(state: FitState) -> bool:
@@ -131,28 +128,20 @@ def is_full(state: FitState) -> bool:
     return state.work.generator is state.generator
 
 
-def set_rates(state: FitState) -> None:
-    """The compute batch's rates: ``lr_np`` times the rule's time schedule for active
-    members, 0 (frozen) for stopped."""
-    w, stop = state.work, state.stop
-    scale = state.rule.lr_factors(state.iteration - stop.start[w.index])
-    lr = np.where(stop.active[w.index], state.lr_np[w.index] * scale, 0.0)
-    w.opt.lr = torch.as_tensor(lr, device=state.device)
+def admit_queued(state: FitState, cap: int) -> np.ndarray:
+    """Fill the free places of the compute batch (up to ``cap`` active members) with
+    queued members, which start at this iteration; call it at a check iteration, before
+    its forward pass.
 
-
-def admit_queued(state: FitState) -> bool:
-    """Fill the free places of the compute batch (up to ``state.cap`` active members)
-    with queued members, which start at this iteration; call it at a check iteration,
-    before its forward pass. Returns whether the compute batch changed."""
+    Returns:
+        the members admitted (full-batch indices; empty: the compute batch is unchanged).
+    """
     stop, w = state.stop, state.work
     waiting = np.flatnonzero(stop.queued)
-    if len(waiting) == 0:
-        return False
     running = w.index[stop.active[w.index]]
-    room = (state.cap or 0) - len(running)
-    if room <= 0:
-        return False
-    new = waiting[:room]
+    new = waiting[: max(cap - len(running), 0)]
+    if len(new) == 0:
+        return new
     stop.admit(new, state.iteration)
     sync(state)  # the leaving (stopped) members' final rows reach the full modules
     # (a queue is never combined with a hold-out: the masks need not follow)
@@ -162,8 +151,7 @@ def admit_queued(state: FitState) -> bool:
     if sub is None:
         raise ValueError(f"{type(state.operator).__name__} cannot be split by member")
     state.work = sub
-    set_rates(state)
-    return True
+    return new
 
 
 def spread(state: FitState, values: np.ndarray, fill: np.ndarray | None) -> np.ndarray:
@@ -207,8 +195,9 @@ def full_snapshot(state: FitState) -> list[torch.Tensor]:
     return [t.index_copy(0, idx, s) for t, s in zip(state.opt.snapshot(), w.snapshot, strict=True)]
 
 
-def maybe_compact(state: FitState) -> bool:
-    """Drop the stopped members from the compute batch when few enough are active.
+def maybe_compact(state: FitState, compact_at: float) -> bool:
+    """Drop the stopped members from the compute batch when they leave at most a share
+    ``compact_at`` of it active (0: never).
 
     Returns:
         whether the compute batch changed.
@@ -216,14 +205,13 @@ def maybe_compact(state: FitState) -> bool:
     w = state.work
     alive = state.stop.active[w.index]
     count = int(alive.sum())
-    if state.compact_at <= 0 or count == 0 or count > state.compact_at * w.size:
+    if compact_at <= 0 or count == 0 or count > compact_at * w.size:
         return False
     sub = w.select(np.flatnonzero(alive))
     if sub is None:
         return False
     sync(state)  # the leaving members' final rows reach the full modules
     state.work = sub
-    set_rates(state)
     return True
 
 
@@ -236,7 +224,6 @@ def restrict(state: FitState, members: np.ndarray) -> None:
     if sub is None:
         raise ValueError(f"{type(state.operator).__name__} cannot be split by member")
     state.work = sub
-    set_rates(state)
 
 
 def whole_batch(

@@ -50,7 +50,7 @@ class FitResult:
         best_iteration, best_psnr: the oracle-best logged iteration by true MSE (None
             without the truth) — what early stopping could have achieved at best.
         seconds, device: wall time of the fit and where it ran.
-        config: the settings used (optimizer, lr, rule), for the record.
+        config: the settings used (optimizer, initial lr, rule, schedule), for the record.
         generator: the fit's working copy of the generator, at the estimate (on the fit's
             device), or None; the caller's generator is never modified.
     """

@@ -1,4 +1,4 @@
-"""The "until convergence" rule, the plateau schedule and divergence detection, per member.
+"""The "until convergence" rule and divergence detection, per member.
 
 Evaluated every ``check_every`` iterations on the losses logged there (one host sync per
 check, none in between). A member stops when
@@ -9,23 +9,18 @@ check, none in between). A member stops when
   limit, so this is where "until convergence" ends in the interpolating regime, or
 * the best loss of the last ``window`` iterations improves on the best of the window
   before by less than ``tol`` (relative) — the loss has settled (reason ``"converged"``), or
-* the time schedule has annealed: its factor is down to ``min_lr_ratio`` (reason
-  ``"annealed"``; only with ``half_life``), so that further steps change nothing that
-  matters — under a decaying rate the loss can keep shrinking by more than ``tol`` per
-  window long after the estimate has settled, or
+* its learning rate has annealed (reason ``"annealed"``): the time schedule
+  (:meth:`~untrained_cs.fit.schedule.Schedule.annealed`) says its factor is down to the
+  floor, so that further steps change nothing that matters, or
 * ``max_iters`` is reached (reason ``"max_iters"``, not converged).
 
 Using the windows' best losses makes the rule robust to the oscillation of Adam's loss.
-With ``plateau=True`` the learning rate is multiplied by ``factor`` when the best loss has
-not improved by ``threshold`` (relative) for ``patience`` checks, so that Adam settles.
-Independently of that, a time schedule scales every member's rate by
-:meth:`StopRule.lr_factor`: a linear warm-up over the first ``warmup`` iterations, then a
-halving every ``half_life`` iterations (0: off), never below ``min_lr_ratio``.
-A non-finite loss, or one above ``blowup`` × the best so far, marks a divergence.
+A non-finite loss, or one above ``blowup`` × the best so far, marks a divergence. The
+learning rate, its schedule and its plateau cuts are :mod:`~untrained_cs.fit.schedule`'s.
 
 Every count above is the member's own: a member that waited in a fit's queue (see
 :mod:`~untrained_cs.fit.members`) starts at a later iteration of the loop, ``start``, and
-its windows, schedule, ``max_iters`` and stop iteration count from there.
+its windows, ``max_iters`` and stop iteration count from there.
 """
 
 from __future__ import annotations
@@ -39,25 +34,19 @@ import numpy as np
 CONVERGED_REASONS = ("converged", "loss_floor", "discrepancy", "annealed")
 
 
-@dataclass
+@dataclass(frozen=True)
 class StopRule:
-    """Settings of the stopping rule and the plateau schedule (see module docstring)."""
+    """Settings of the stopping rule (see module docstring)."""
 
     max_iters: int = 20000
     tol: float = 1e-3
     window: int = 500
     loss_floor: float = 1e-5
     check_every: int = 50
-    plateau: bool = True
-    patience: int = 5
-    factor: float = 0.5
-    threshold: float = 1e-2
-    min_lr_ratio: float = 1e-4
     blowup: float = 1e4
-    warmup: int = 0
-    half_life: int = 0
 
     def validate(self) -> None:
+        """Raise ``ValueError`` on settings the rule cannot run with."""
         if self.max_iters <= 0:
             raise ValueError(f"max_iters must be > 0, got {self.max_iters}")
         if self.tol <= 0:
@@ -68,29 +57,6 @@ class StopRule:
             raise ValueError(
                 f"window ({self.window}) must be a multiple of check_every ({self.check_every})"
             )
-        if self.warmup < 0 or self.half_life < 0:
-            raise ValueError("warmup and half_life must be >= 0")
-
-    def lr_factor(self, iteration: int) -> float:
-        """The time schedule's multiplier of the learning rate for the step of ``iteration``."""
-        return float(self.lr_factors(np.asarray([iteration]))[0])
-
-    def lr_factors(self, iterations: np.ndarray) -> np.ndarray:
-        """:meth:`lr_factor` of each entry of ``iterations`` (the members' own counts)."""
-        it = np.asarray(iterations, dtype=np.int64)
-        factor = np.ones(it.shape)
-        if self.half_life:
-            halvings = np.maximum(it - self.warmup, 0) // self.half_life
-            factor = np.maximum(0.5**halvings, self.min_lr_ratio)
-        if self.warmup:
-            factor = np.where(it < self.warmup, (it + 1) / self.warmup, factor)
-        return factor
-
-    def lr_factor_changes(self, iteration: int) -> bool:
-        """Whether :meth:`lr_factor` differs at ``iteration`` from the iteration before."""
-        if iteration < self.warmup:
-            return True
-        return bool(self.half_life) and (iteration - self.warmup) % self.half_life == 0
 
 
 @dataclass
@@ -99,10 +65,8 @@ class StopState:
 
     rule: StopRule
     floor: np.ndarray  # [B] absolute loss floors
-    lr0: np.ndarray  # [B] initial learning rates
     floor_reason: str = "loss_floor"  # "discrepancy" when the floor is the noise level
     best: np.ndarray = field(init=False)
-    bad_checks: np.ndarray = field(init=False)
     losses: list[np.ndarray] = field(default_factory=list)
     active: np.ndarray = field(init=False)
     reason: list[str] = field(init=False)
@@ -118,7 +82,6 @@ class StopState:
     def __post_init__(self) -> None:
         b = len(self.floor)
         self.best = np.full(b, np.inf)
-        self.bad_checks = np.zeros(b, dtype=int)
         self.active = np.ones(b, dtype=bool)
         self.reason = [""] * b
         self.stop_iteration = np.zeros(b, dtype=int)
@@ -142,7 +105,6 @@ class StopState:
         self.active[members] = True
         self.start[members] = iteration
         self.best[members] = np.inf
-        self.bad_checks[members] = 0
         self.refresh_starts()
 
     def diverged(self, loss: np.ndarray) -> np.ndarray:
@@ -150,25 +112,23 @@ class StopState:
         bad = ~np.isfinite(loss) | (loss > self.rule.blowup * self.best)
         return bad & self.active
 
-    def update(self, iteration: int, loss: np.ndarray, lr: np.ndarray) -> np.ndarray:
-        """Record a check's losses; return the new learning rates (plateau schedule).
+    def update(self, iteration: int, loss: np.ndarray, annealed: np.ndarray | None = None) -> None:
+        """Record a check's losses; mark the members that stop (``active`` False) with
+        their reason.
 
-        Marks members as stopped (``active`` False) with their reason. ``loss`` must be
-        finite for active members (call :meth:`diverged` first).
+        Args:
+            iteration: the loop's iteration of the check.
+            loss: the check's losses ``[B]``, finite for active members (call
+                :meth:`diverged` first).
+            annealed: the members whose learning rate has annealed (a mask ``[B]``,
+                :meth:`~untrained_cs.fit.schedule.Schedule.annealed`); None: none.
         """
         r = self.rule
         own = iteration - self.start  # each member's own iteration count
         loss = np.where(self.active, loss, np.nan)
         self.losses.append(loss)
-        lr = lr.copy()
-        improved = loss < self.best * (1.0 - r.threshold)
         self.best = np.where(self.active, np.fmin(self.best, loss), self.best)
-        self.bad_checks = np.where(improved, 0, self.bad_checks + 1)
-        if r.plateau:
-            cut = self.active & (self.bad_checks >= r.patience) & (lr > self.lr0 * r.min_lr_ratio)
-            lr = np.where(cut, lr * r.factor, lr)
-            self.bad_checks = np.where(cut, 0, self.bad_checks)
-        self._stop(self.active & (loss <= self.floor), iteration, self.floor_reason)
+        self.mark_stopped(self.active & (loss <= self.floor), iteration, self.floor_reason)
         per_window = r.window // r.check_every
         if len(self.losses) > 2 * per_window:
             hist = np.stack(self.losses[-2 * per_window :])
@@ -180,14 +140,13 @@ class StopState:
             # both windows must be the member's own checks (a queued member starts later)
             ripe = own // r.check_every + 1 > 2 * per_window
             # |rel|: a window that got worse (Adam oscillating) is not convergence
-            self._stop(self.active & ripe & (np.abs(rel) < r.tol), iteration, "converged")
-        if r.half_life:
-            annealed = r.lr_factors(own) <= r.min_lr_ratio
-            self._stop(self.active & annealed, iteration, "annealed")
-        self._stop(self.active & (own >= r.max_iters), iteration, "max_iters")
-        return lr
+            self.mark_stopped(self.active & ripe & (np.abs(rel) < r.tol), iteration, "converged")
+        if annealed is not None:
+            self.mark_stopped(self.active & annealed, iteration, "annealed")
+        self.mark_stopped(self.active & (own >= r.max_iters), iteration, "max_iters")
 
-    def _stop(self, members: np.ndarray, iteration: int, reason: str) -> None:
+    def mark_stopped(self, members: np.ndarray, iteration: int, reason: str) -> None:
+        """Stop ``members`` (a mask ``[B]``) at loop iteration ``iteration`` for ``reason``."""
         stopping = np.flatnonzero(members)
         for b in stopping:
             self.active[b] = False
