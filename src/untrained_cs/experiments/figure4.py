@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..generators.figure4_decoder import Figure4Decoder
+from ..problems.seeds import derive_seed
 from ..theory.jacobian import Params, summation_matrix
 from ..theory.spectrum import relative_change
 from ..theory.trig_alignment import left_singular, spectrum_report
@@ -114,7 +115,8 @@ def _measure(s: Figure4Settings) -> Snapshot:
 def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
     """Fit the notebook's network to a noisy step by Adam; measure both matrices per snapshot.
 
-    The network is seeded by ``seed``, the noise by ``seed + 1``.
+    The network and the noise take their seeds from ``seed`` by
+    :func:`~untrained_cs.problems.derive_seed` (purposes ``generator`` and ``noise``).
 
     Returns:
         ``settings``, ``n``, ``parameters`` (d·k², the Jacobian's columns), ``iterations``
@@ -128,8 +130,8 @@ def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
         the clean step exactly).
     """
     s = settings
-    net = Figure4Decoder(s.n, s.channels, s.layers, seed=seed)
-    clean, y = noisy_step(s.n, s.noise, s.noise_std, seed + 1)
+    net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(seed, "generator"))
+    clean, y = noisy_step(s.n, s.noise, s.noise_std, derive_seed(seed, "noise"))
     losses, found = adam_fit(net, y, s.iterations, s.lr, s.snapshots, _measure(s))
     its = sorted(found)
     mats = {key: [{"iteration": t, **found[t][key]} for t in its] for key in MATRICES}
@@ -243,8 +245,8 @@ def cost(settings: Figure4Settings) -> Cost:
     the run is ``iterations`` steps plus one snapshot per entry of ``snapshots``.
     """
     s = settings
-    net = Figure4Decoder(s.n, s.channels, s.layers, seed=0)
-    _, y = noisy_step(s.n, s.noise, s.noise_std, 1)
+    net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(0, "generator"))
+    _, y = noisy_step(s.n, s.noise, s.noise_std, derive_seed(0, "noise"))
     probe_steps = min(20, s.iterations)
     start = time.perf_counter()
     adam_fit(net, y, probe_steps, s.lr, (), _measure(s))

@@ -22,9 +22,9 @@ from ..fit import fit
 from ..generators.base import Generator
 from ..generators.deep_decoder import DeepDecoder
 from ..operators.base import Operator
-from ..operators.gaussian import GaussianOperator
-from ..operators.registry import rows_for_ratio
-from ..theory.basis import smooth_signal, trig_basis
+from ..problems import CSMeasurement, ProblemSpec, SmoothSignal, build
+from ..problems.seeds import member_seeds
+from ..theory.basis import trig_basis
 from ..theory.jacobian import dense_jacobian, left_singular_vectors, singular_values, top_singular
 from ..theory.spectrum import relative_change
 from ..theory.weights import fit_gamma, subspace_alignment
@@ -53,7 +53,7 @@ class JacobianSettings:
     p: int = setting(32, "smoothness of x*", low=1)
     top: int = setting(50, "leading singular values compared between the first and last "
                        "snapshot", low=1)  # fmt: skip
-    matrix_free: bool = setting(False, "Lanczos top-k, no dense J")
+    matrix_free: bool = setting(False, "Lanczos top-k, no dense J", "")
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -160,8 +160,10 @@ def spectrum_across_iterations(
 def data(settings: JacobianSettings, seed: int = 0) -> dict[str, Any]:
     """Fit a deep decoder (last layer ReLU(U B C) v, no affine norms) to y = A x* by GD.
 
-    x* is a p-smooth unit signal, A Gaussian with m = ratio·n; the Jacobian is that of
-    θ ↦ G(θ) (θ = the channel mixings only: layers·k² values for k channels).
+    The problem is ``ProblemSpec(SmoothSignal(n, p), CSMeasurement(ratio=ratio), seed)``
+    (x* a p-smooth unit signal, A Gaussian with m = ratio·n) and the decoder's seed is its
+    member seed; the Jacobian is that of θ ↦ G(θ) (θ = the channel mixings only:
+    layers·k² values for k channels).
 
     Returns:
         the snapshots of :func:`spectrum_across_iterations` plus ``change_top`` (relative
@@ -171,18 +173,17 @@ def data(settings: JacobianSettings, seed: int = 0) -> dict[str, Any]:
     gen = DeepDecoder(
         out_shape=(1, s.n), channels=s.channels, layers=s.layers, upsample=s.upsample,
         kernel=("triangular", 4.0) if s.upsample == "fixed" else None, head="fixed",
-        affine=False, sigmoid=False, seed=seed,
+        affine=False, sigmoid=False, seed=member_seeds(seed, 1),
     )  # fmt: skip
-    op = GaussianOperator((1, s.n), rows_for_ratio((s.n,), s.ratio), seed=seed + 1)
-    x = smooth_signal(s.n, s.p, seed).float().reshape(1, 1, s.n)
+    problem = build(ProblemSpec(SmoothSignal(s.n, s.p), CSMeasurement(ratio=s.ratio), seed))
     res = spectrum_across_iterations(
-        gen, op, op(x), s.iterations, top=s.top, matrix_free=s.matrix_free
+        gen, problem.operator, problem.y, s.iterations, top=s.top, matrix_free=s.matrix_free
     )
     snaps = res["snapshots"]
     change = relative_change(snaps[0]["sigma"], snaps[-1]["sigma"], s.top) if snaps else None
     return {
         "n": s.n, "channels": s.channels, "layers": s.layers, "upsample": s.upsample,
-        "m": op.m, "p": s.p, "parameters": gen.num_parameters(), "top": s.top,
+        "m": problem.m, "p": s.p, "parameters": gen.num_parameters(), "top": s.top,
         "change_top": change, **res,
     }  # fmt: skip
 
