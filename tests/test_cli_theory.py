@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import numpy as np
@@ -90,25 +91,68 @@ def test_bad_input_exits_2_and_writes_nothing(args, tmp_path, capsys) -> None:
     assert not out.exists()
 
 
-def test_defaults_come_from_the_experiments() -> None:
+def _options(parser) -> dict:
+    """Flag → argparse action of one (sub)parser, without help."""
+    return {o: a for a in parser._actions for o in a.option_strings if o not in ("-h", "--help")}
+
+
+def _subparser(parser, *names: str):
+    for name in names:
+        sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+        parser = sub.choices[name]
+    return parser
+
+
+def test_each_tools_flags_are_its_settings_fields() -> None:
+    """Every settings field has exactly one flag (same default) and every other flag is one
+    of the common options: the flags are generated from the dataclass."""
+    import dataclasses
+
     from untrained_cs.cli import build_parser
-    from untrained_cs.experiments import figure2, figure3, figure4, theorem1, theorem2
+    from untrained_cs.cli.flags import flag_of, settings_from_args
+    from untrained_cs.experiments.registry import TOOLS, tool
+
+    common = {"--seed", "--threads", "--out", "--overwrite", "--quiet", "--json"}
+    parser = build_parser()
+    assert list(TOOLS) == ["basis", "weights", "jacobian", "linear", "two-layer"]
+    for name in TOOLS:
+        settings_type = tool(name).settings_type
+        options = _options(_subparser(parser, "theory", name))
+        fields = dataclasses.fields(settings_type)
+        flags = {flag_of(f): f for f in fields}
+        assert len(flags) == len(fields)  # no two fields share a flag
+        assert set(options) == set(flags) | common, name
+        parsed = vars(parser.parse_args(["theory", name]))
+        default = settings_type()
+        for flag, f in flags.items():
+            assert options[flag].dest == f.name
+            want = getattr(default, f.name)
+            assert parsed[f.name] == (list(want) if isinstance(want, tuple) else want), flag
+        assert settings_from_args(settings_type, argparse.Namespace(**parsed)) == default
+
+
+def test_the_existing_flag_names_and_defaults_still_parse() -> None:
+    from untrained_cs.cli import build_parser
 
     parser = build_parser()
+    args = parser.parse_args(["theory", "weights", "--width", "2", "--kernel-file", "k.npy"])
+    assert args.widths == [2.0] and args.kernel_file == "k.npy"
+    args = parser.parse_args(["theory", "linear", "--m", "6", "9"])
+    assert args.ms == [6, 9] and args.gd_iters == 2000
+    args = parser.parse_args(["theory", "jacobian", "--matrix-free"])
+    assert args.matrix_free is True and args.iterations == [1, 75, 3500]
+    assert parser.parse_args(["theory", "two-layer"]).ms == [4, 8, 12, 16, 24, 32, 48]
 
-    def parsed(tool: str) -> dict:
-        return vars(parser.parse_args(["theory", tool]))
 
-    for tool, defaults, renamed in [
-        ("basis", figure2.DEFAULTS, {}),
-        ("weights", figure3.DEFAULTS, {"widths": "width"}),
-        ("linear", theorem1.DEFAULTS, {"ms": "m"}),
-        ("jacobian", figure4.DEFAULTS, {}),
-        ("two-layer", theorem2.DEFAULTS, {"ms": "m"}),
-    ]:
-        args = parsed(tool)
-        for field, value in vars(defaults).items():
-            name = renamed.get(field, field)
-            if name in args:
-                want = list(value) if isinstance(value, tuple) else value
-                assert args[name] == want, (tool, field)
+def test_reproduce_offers_a_flag_for_each_field_declared_so() -> None:
+    from untrained_cs.cli import build_parser
+    from untrained_cs.cli.flags import flag_of
+    from untrained_cs.cli.reproduce import reproduce_fields
+
+    offered = reproduce_fields()
+    assert {n: [f.name for f in fs] for n, fs in offered.items()} == {"fig5": ["kspace", "slice"]}
+    options = _options(_subparser(build_parser(), "reproduce"))
+    for name, fields in offered.items():
+        for f in fields:
+            action = options[flag_of(f)]
+            assert action.dest == f"{name}:{f.name}" and action.default is None

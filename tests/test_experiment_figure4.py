@@ -12,15 +12,15 @@ import torch
 
 from untrained_cs.experiments import figure4
 from untrained_cs.experiments.claims import FAILS, HOLDS
-from untrained_cs.theory.basis import trig_basis
-from untrained_cs.theory.notebook_decoder import (
-    NotebookDecoder,
+from untrained_cs.experiments.figure4_notebook import (
     adam_fit,
     noisy_step,
     notebook_matrix,
-    summation_matrix,
     true_jacobian,
 )
+from untrained_cs.generators import Figure4Decoder
+from untrained_cs.theory.basis import trig_basis
+from untrained_cs.theory.jacobian import summation_matrix
 from untrained_cs.theory.trig_alignment import (
     constant_leak,
     decay_index,
@@ -46,7 +46,7 @@ def smoke() -> dict:
 
 
 def test_paper_network_sizes_v_and_init_without_fitting() -> None:
-    net = NotebookDecoder(PAPER.n, PAPER.channels, PAPER.layers, seed=0)
+    net = Figure4Decoder(PAPER.n, PAPER.channels, PAPER.layers, seed=0)
     assert (PAPER.n, PAPER.channels, PAPER.layers) == (512, 64, 4)
     assert net().shape == (1, 1, 512)
     assert net.input.shape == (1, 64, 32) and 0 <= net.input.min() and net.input.max() < 1
@@ -60,19 +60,19 @@ def test_paper_network_sizes_v_and_init_without_fitting() -> None:
 
 
 def test_final_batch_norm_puts_the_constant_out_of_reach() -> None:
-    net = NotebookDecoder(128, 16, 4, seed=1)
+    net = Figure4Decoder(128, 16, 4, seed=1)
     jac = true_jacobian(net)
     assert jac.shape == (128, 4 * 16 * 16)
     ones = torch.ones(128)
     # J^T 1 = 0 up to float32 rounding, relative to the Jacobian's size
     assert float((jac.T @ ones).norm() / (ones.norm() * jac.norm())) < 1e-5
-    small = NotebookDecoder(32, 4, 2, seed=2).double()
+    small = Figure4Decoder(32, 4, 2, seed=2).double()
     j64 = true_jacobian(small)
     assert constant_leak(j64, float(torch.linalg.matrix_norm(j64, 2))) < 1e-12
 
 
 def test_true_jacobian_is_the_mixings_rows_and_the_notebook_matrix_is_their_running_sum():
-    net = NotebookDecoder(32, 4, 2, seed=3).double()
+    net = Figure4Decoder(32, 4, 2, seed=3).double()
     jac = true_jacobian(net)
     assert jac.shape == (32, net.mixing_count())
     out = net().reshape(-1)
@@ -87,11 +87,11 @@ def test_true_jacobian_is_the_mixings_rows_and_the_notebook_matrix_is_their_runn
 
 def test_snapshot_gets_the_loss_gradient_of_its_step() -> None:
     _, y = noisy_step(32, 0.4, 0.5, seed=1)
-    fresh = NotebookDecoder(32, 4, 2, seed=4)
+    fresh = Figure4Decoder(32, 4, 2, seed=4)
     loss = torch.mean((fresh() - y) ** 2)
     want = torch.autograd.grad(loss, list(fresh.weights))
     seen = {}
-    losses, found = adam_fit(NotebookDecoder(32, 4, 2, seed=4), y, 3, 0.01, (1,),
+    losses, found = adam_fit(Figure4Decoder(32, 4, 2, seed=4), y, 3, 0.01, (1,),
                              lambda t, net, g: seen.update(g) or {"t": t})  # fmt: skip
     assert found == {1: {"t": 1}} and len(losses) == 3
     assert losses[0] == pytest.approx(float(loss.detach()))

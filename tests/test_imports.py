@@ -1,9 +1,12 @@
-"""Every module of the package imports, and the module import graph has no cycle.
+"""Every module of the package imports, and neither its modules nor its packages import
+in a cycle.
 
 The graph is read from the source (AST). Imports at module level must form no cycle at
 all; imports inside functions count too in a second check (a cycle hidden behind a lazy
-import is still a cycle in the design). Package ``__init__`` modules are left out (they
-re-export their package's modules by design).
+import is still a cycle in the design). Package ``__init__`` modules are left out of the
+module graph (they re-export their package's modules by design). The package graph joins
+the modules of each first-level subpackage (or module) of ``untrained_cs`` into one node,
+counting every import, lazy ones and those of ``__init__`` modules included.
 """
 
 from __future__ import annotations
@@ -100,6 +103,27 @@ def import_graph(root: Path, package: str, lazy: bool = True) -> Graph:
     return graph
 
 
+def package_graph(root: Path, package: str) -> Graph:
+    """First-level subpackage (or module) of ``package`` → those its modules import.
+
+    Every import counts: inside functions, in ``__init__`` modules, and of a package
+    itself (``from ..problems import build``); the top package's own ``__init__`` (which
+    only re-exports) is left out.
+    """
+    files = module_files(root, package)
+    known = set(files)
+    graph: Graph = {}
+    for name, (path, is_pkg) in files.items():
+        if name == package:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        top = name.split(".")[1]
+        targets = {t for node in _imports(tree, True) for t in _targets(node, name, is_pkg, known)}
+        edges = {t.split(".")[1] for t in targets if t.count(".") >= 1}
+        graph.setdefault(top, set()).update(edges - {top})
+    return graph
+
+
 def find_cycles(graph: Graph) -> list[list[str]]:
     """One cycle (a list of modules, first repeated at the end) per strongly connected
     component that has one; Tarjan's algorithm, iterative."""
@@ -187,6 +211,18 @@ def test_no_import_cycle_through_lazy_imports() -> None:
     assert not cycles, _listing(cycles)
 
 
+def test_no_import_cycle_between_packages() -> None:
+    graph = package_graph(ROOT, PACKAGE)
+    assert {"theory", "generators", "experiments", "problems", "cli"} <= set(graph)
+    cycles = find_cycles(graph)
+    assert not cycles, _listing(cycles)
+
+
+def test_theory_is_mathematics_that_depends_on_no_higher_package() -> None:
+    # theory may use the seeded random generators and the operator interface only
+    assert package_graph(ROOT, PACKAGE)["theory"] <= {"seeding", "operators"}
+
+
 def test_registry_imports_no_mri_code() -> None:
     edges = import_graph(ROOT, PACKAGE)[f"{PACKAGE}.operators.registry"]
     assert not [e for e in edges if e.startswith(f"{PACKAGE}.mri")]
@@ -223,6 +259,26 @@ def test_cycle_check_catches_a_back_import(tmp_path) -> None:
         ["d", "d"],
     ]
     assert find_cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_package_cycle_check_catches_a_cycle_no_module_cycle_shows(tmp_path) -> None:
+    _write(
+        tmp_path,
+        {
+            "__init__.py": "from . import ops\n",
+            "ops/__init__.py": "from .base import Op\n",
+            "ops/base.py": "class Op: ...\n",
+            "ops/fit.py": "def run():\n    from ..models import net  # lazy, still\n",
+            "models/__init__.py": "",
+            "models/net.py": "from ..ops import Op\n",
+            "seeds.py": "",
+            "models/other.py": "from .. import seeds\n",
+        },
+    )
+    assert find_cycles(import_graph(tmp_path, "pkg")) == []  # modules: no cycle
+    graph = package_graph(tmp_path, "pkg")
+    assert graph == {"ops": {"models"}, "models": {"ops", "seeds"}, "seeds": set()}
+    assert find_cycles(graph) == [["models", "ops", "models"]]
 
 
 def test_the_theory_package_imports_no_sparse_linear_algebra():

@@ -102,3 +102,43 @@ def test_fig5_reads_a_fastmri_file_given_by_kspace(tmp_path):
     assert settings["kspace"] == str(path) and settings["slice"] == 1
     data = json.loads((out / "fig5" / "data.json").read_text())
     assert str(path) in json.dumps(data["source"])
+
+
+def test_every_experiment_is_typed_and_every_setting_carries_help_and_source():
+    import dataclasses
+
+    from untrained_cs.experiments.claims import SCALES
+    from untrained_cs.experiments.experiment import Experiment
+    from untrained_cs.experiments.registry import TOOLS, experiment, tool
+
+    for name in NAMES:
+        e = experiment(name)
+        assert isinstance(e, Experiment) and tuple(e.scales) == SCALES
+        for f in dataclasses.fields(e.settings_type):
+            assert f.metadata["help"], (name, f.name)
+            assert "source" in f.metadata, (name, f.name)
+        assert all(isinstance(s, e.settings_type) for s in e.scales.values())
+    assert set(TOOLS.values()) == {n for n in NAMES if experiment(n).tool is not None}
+    assert tool("basis") is experiment("fig2").tool
+
+
+def test_settings_are_checked_when_built(tmp_path):
+    from dataclasses import replace
+
+    from untrained_cs.experiments.figure4 import SETTINGS as FIG4
+    from untrained_cs.experiments.figure5 import SETTINGS as FIG5
+    from untrained_cs.experiments.theorem1 import Theorem1Settings
+
+    with pytest.raises(ValueError, match="slice needs a k-space file"):
+        replace(FIG5["smoke"], slice=1)
+    with pytest.raises(ValueError, match="no such file"):
+        replace(FIG5["smoke"], kspace=str(tmp_path / "missing.h5"))
+    path = tmp_path / "file.h5"
+    path.write_bytes(b"")
+    assert replace(FIG5["smoke"], kspace=str(path)).size is None  # a file brings its size
+    with pytest.raises(ValueError, match="snapshots must lie in 1..20"):
+        replace(FIG4["smoke"], snapshots=(1, 30))
+    with pytest.raises(ValueError, match="gamma must be > 0"):
+        Theorem1Settings(gamma=0.0)
+    with pytest.raises(ValueError, match="trials must be >= 1"):
+        Theorem1Settings(trials=0)

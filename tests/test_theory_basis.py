@@ -78,9 +78,9 @@ def test_trig_basis_first_columns_only_and_explicit_formula(n):
 
 def test_figure2_shows_the_constant_then_frequencies_1_3_10():
     """The paper's "1st, 2nd, 6th and 21st" count singular vectors: constant, then pairs."""
-    from untrained_cs.experiments.figure2 import figure2_data
+    from untrained_cs.experiments import figure2
 
-    data = figure2_data(300, (1, 2, 6, 21), p=4)
+    data = figure2.data(figure2.Figure2Settings(n=300, functions=(1, 2, 6, 21), p=4))
     assert data["frequencies"] == [0, 1, 3, 10]
     for f, freq in zip(data["functions"], data["frequencies"], strict=True):
         spectrum = np.abs(np.fft.rfft(np.asarray(f)))

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from untrained_cs.experiments.figure4_cs import spectrum_across_iterations
 from untrained_cs.generators.deep_decoder import DeepDecoder
 from untrained_cs.generators.two_layer import TwoLayerGenerator
 from untrained_cs.operators.gaussian import GaussianOperator
 from untrained_cs.theory.basis import smooth_signal
 from untrained_cs.theory.jacobian import dense_jacobian, gram_matrix, singular_values, top_singular
-from untrained_cs.theory.spectrum import relative_change, spectrum_across_iterations
+from untrained_cs.theory.spectrum import relative_change
 
 
 def _decoder(n: int = 32, seed=0) -> DeepDecoder:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from untrained_cs.experiments.theorem2 import theorem2_data
+from untrained_cs.experiments import theorem1, theorem2
+from untrained_cs.experiments.theorem1 import Theorem1Settings, gd_estimate
+from untrained_cs.experiments.theorem2 import Theorem2Settings
 from untrained_cs.theory.basis import trig_basis
 from untrained_cs.theory.linear_theorem import (
-    gd_estimate,
     geometric_spectrum,
     min_norm_estimate,
     signal_in_span,
     spectral_generator_matrix,
     theorem1_bound,
-    theorem1_curve,
 )
 
 
@@ -40,7 +40,8 @@ def test_min_norm_equals_gradient_descent_limit() -> None:
 
 
 def test_error_below_bound_and_falls_with_m() -> None:
-    res = theorem1_curve(n=48, wide=96, gamma=0.8, ms=(6, 18, 30), trials=3, gd_iters=0)
+    settings = Theorem1Settings(n=48, wide=96, gamma=0.8, ms=(6, 18, 30), trials=3, gd_iters=0)
+    res = theorem1.data(settings)
     assert all(r < 1 for r in res["ratio"])
     assert res["error"][0] > res["error"][1] > res["error"][2]
     assert res["gd_gap"] == []
@@ -55,6 +56,7 @@ def test_bound_uses_tail_after_two_thirds_m() -> None:
 
 
 def test_two_layer_recovery_sets_in_with_m() -> None:
-    res = theorem2_data(n=16, channels=64, p=2, ms=(2, 12), trials=2, max_iters=1500)
+    settings = Theorem2Settings(n=16, channels=64, p=2, ms=(2, 12), trials=2, max_iters=1500)
+    res = theorem2.data(settings)
     assert res["error"][1] < res["error"][0]
     assert res["error"][1] < res["bound13"][1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from untrained_cs.experiments.figure3 import monte_carlo_sigma
 from untrained_cs.generators.kernels import gaussian_kernel, triangular_kernel
 from untrained_cs.theory.basis import trig_basis
 from untrained_cs.theory.weights import (
@@ -13,7 +14,6 @@ from untrained_cs.theory.weights import (
     explicit_sigma,
     fit_gamma,
     kernel_weights,
-    monte_carlo_sigma,
     sorted_weights,
     spectral_deviation,
 )
@@ -66,10 +66,11 @@ def test_bad_kernel_is_named() -> None:
 
 def test_figure3_weights_for_half_widths_1_10_30_equal_the_explicit_sigma_eigenvalues():
     """Figure 3's own kernels (n = 300): eq (11) against the eigenvalues of the dense Σ(U)."""
-    from untrained_cs.experiments.figure3 import DEFAULTS, figure3_data
+    from untrained_cs.experiments.figure3 import Figure3Settings, weights
 
-    assert DEFAULTS.widths == (1.0, 10.0, 30.0) and DEFAULTS.n == 300
-    data = figure3_data(mc_channels=())
+    default = Figure3Settings()
+    assert default.widths == (1.0, 10.0, 30.0) and default.n == 300
+    data = weights(Figure3Settings(mc_channels=()))
     assert [k["label"] for k in data["kernels"]] == [f"triangular w={w}" for w in (1, 10, 30)]
     for k in data["kernels"]:
         assert k["explicit_eig_rel_error"] < 1e-8

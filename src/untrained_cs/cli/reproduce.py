@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from .common import UsageError, add_output_arguments, add_threads_argument, integer, staged_run
+from .flags import Field, add_settings_arguments, changes_from_args, setting_fields
 
 #: on a CPU, the paper's scale is refused when an experiment is expected to pass this
 CPU_LIMIT_S = 3600.0
@@ -21,7 +21,7 @@ CPU_LIMIT_S = 3600.0
 
 def add_parser(sub: Any) -> None:
     from ..experiments.claims import SCALES
-    from ..experiments.registry import NAMES
+    from ..experiments.registry import NAMES, experiment
 
     p = sub.add_parser(
         "reproduce",
@@ -39,34 +39,47 @@ def add_parser(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("--force", action="store_true",
                    help="run the paper's scale even where it is refused (a CPU)")  # fmt: skip
-    p.add_argument("--kspace", type=Path, default=None,
-                   help="fig5: a fastMRI .h5 file instead of the simulated slice")  # fmt: skip
-    p.add_argument("--slice", type=integer(0), default=None, help="fig5: the file's slice")
+    for name, fields in reproduce_fields().items():
+        add_settings_arguments(p, experiment(name).settings_type, fields, _dest(name), unset=True,
+                               prefix=f"{name}: ")  # fmt: skip
     p.add_argument("--seed", type=integer(0, 2**63 - 1), default=0, help="root seed")
     add_threads_argument(p)
     add_output_arguments(p, "the claims")
     p.set_defaults(run=run)
 
 
+def reproduce_fields() -> dict[str, list[Field]]:
+    """Per experiment, the settings fields `reproduce` offers flags for (declared so)."""
+    from ..experiments.registry import NAMES, experiment
+
+    found = {n: [f for f in setting_fields(experiment(n).settings_type) if f.metadata["reproduce"]]
+             for n in NAMES}  # fmt: skip
+    return {n: fields for n, fields in found.items() if fields}
+
+
+def _dest(name: str) -> Any:
+    """Where the flag of experiment ``name``'s field lands in the parsed arguments."""
+    return lambda f: f"{name}:{f.name}"
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..experiments.registry import expand
+    from ..experiments.registry import expand, experiment
     from ..experiments.report import run_one, write_report
     from ..writer import to_json
 
     names = expand(args.experiments)
-    if args.kspace is not None and not args.kspace.is_file():
-        raise UsageError(f"--kspace {args.kspace}: no such file")
-    if args.slice is not None and args.kspace is None:
-        raise UsageError("--slice needs --kspace")
-    _check_scale(names, args.scale, args.force)
+    offered = reproduce_fields()
+    # every experiment's settings built (and so checked) before any work
+    settings = {n: experiment(n).settings(args.scale, changes_from_args(
+        offered.get(n, []), args, _dest(n))) for n in names}  # fmt: skip
+    _check_scale(settings, args.scale, args.force)
     start = time.perf_counter()
     sections = []
     with staged_run(args.out, f"reproduce-{args.scale}", args.overwrite) as folder:
         for i, name in enumerate(names):
             if not args.quiet:
                 sys.stderr.write(f"[{i + 1}/{len(names)}] {name} ({args.scale}) ...\n")
-            changes = _changes(name, args)
-            section = run_one(name, args.scale, folder.staging, args.seed, changes)
+            section = run_one(name, settings[name], folder.staging, args.seed)
             sections.append(section)
             if not args.quiet:
                 sys.stderr.write(f"    {name}: {_tally(section.claims)}, {section.seconds:.0f} s\n")
@@ -80,31 +93,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _changes(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Settings the options change for experiment ``name`` (fig5: a k-space file)."""
-    if name != "fig5" or args.kspace is None:
-        return {}
-    return {"kspace": str(args.kspace), "slice": args.slice, "size": None}
-
-
 def _tally(claims: list) -> str:
     verdicts = [c.verdict for c in claims]
     return (f"{verdicts.count('holds')} hold, {verdicts.count('does not hold')} do not hold, "
             f"{verdicts.count('not comparable')} not comparable")  # fmt: skip
 
 
-def _check_scale(names: list[str], scale: str, force: bool) -> None:
+def _check_scale(settings: dict[str, Any], scale: str, force: bool) -> None:
     """Refuse the paper's scale on a CPU (before any work), naming the probed cost."""
     import torch
 
     if scale != "paper" or force or torch.cuda.is_available():
         return
-    from ..experiments.report import cost
+    from ..experiments.registry import experiment
     from ..resources import GB, free_memory
 
     heavy = []
-    for name in names:
-        c = cost(name, scale)
+    for name, values in settings.items():
+        probe = experiment(name).cost
+        c = None if probe is None else probe(values)
         if c is not None and (c.seconds > CPU_LIMIT_S or c.bytes > free_memory()):
             heavy.append(f"{name} ~{_duration(c.seconds)}, {c.bytes / GB:.1f} GB")
     if heavy:

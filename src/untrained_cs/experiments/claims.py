@@ -1,11 +1,9 @@
-"""What every reproduced experiment shares: its claims rows and its scales.
+"""What every reproduced experiment shares: its claims rows, its scales and its cost.
 
-An experiment module (``figure1`` ... ``phase``) holds its settings once per scale
-(``SETTINGS = {"smoke": ..., "cpu": ..., "paper": ...}``, frozen dataclasses whose fields
-cite their source), ``data(settings, seed) -> dict`` (the numbers behind the figure, JSON
-safe), ``plot(data, folder) -> list[str]`` (the files it drew, paper-like axes) and
-``claims(data) -> list[Claim]`` (the paper's statements checked against the measured
-numbers). :mod:`untrained_cs.experiments.registry` lists them for ``reproduce``.
+An experiment (:class:`~untrained_cs.experiments.experiment.Experiment`) checks the
+paper's statements against its measured numbers as :class:`Claim` rows (:func:`check`),
+holds one settings object per scale of :data:`SCALES`, and may estimate its time and memory
+as a :class:`Cost`.
 """
 
 from __future__ import annotations

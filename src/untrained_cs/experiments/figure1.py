@@ -21,6 +21,7 @@ from ..methods import GeneratorFit
 from ..pipeline import run_batch
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec, build
 from .claims import Claim, Cost, check
+from .experiment import Experiment, check_fields, setting
 
 TITLE = "Figure 1: a smooth image and a texture, no early stopping"
 #: "early stopping does not improve performance": the largest final-vs-best gap that holds
@@ -31,25 +32,38 @@ RADIUS = 0.125
 
 @dataclass(frozen=True)
 class Figure1Settings:
-    #: Figure 1 names "the grass texture" beside "the simple and smooth image"; the smooth
-    #: one is this project's choice, the bundled cameraman (high_frequency_share 0.07 at
-    #: 64² against grass's 0.78; reported in the data)
-    images: tuple[str, ...] = ("camera", "grass")
-    #: paper: 256² images (the caption's panels); other scales: this project's choice
-    size: int = 256
-    #: caption: "a random matrix A ∈ R^{m×n}, m = n/4"
-    ratio: float = 0.25
-    #: caption: "G is a 5-layer deep decoder"; "qualitatively the same ... deep image prior"
-    generators: tuple[str, ...] = ("deep-decoder", "dip")
-    #: the paper gives no channel count; 256 over-parameterises 256² (5·256² ≫ n = 65 536)
-    channels: int = 256
-    layers: int = 5
-    #: the published deep-decoder practice: Adam, constant lr 0.005
-    lr: float = 0.005
-    #: the figure's iteration axis runs to 10^5 (the issue reading the published notebook)
-    iterations: int = 100_000
-    #: the DIP's iterations (this project's choice at the smaller scales: its steps cost more)
-    dip_iterations: int = 100_000
+    """One scale of ``reproduce fig1``; each field's source in its metadata."""
+
+    images: tuple[str, ...] = setting(
+        ("camera", "grass"), "the smooth image, then the texture",
+        "Figure 1 names 'the grass texture' beside 'the simple and smooth image'; the smooth "
+        "one is this project's choice, the bundled cameraman (high_frequency_share 0.07 at "
+        "64² against grass's 0.78; reported in the data)",
+    )  # fmt: skip
+    size: int = setting(256, "image side", "paper: 256² images (the caption's panels); other "
+                        "scales: this project's choice", low=1)  # fmt: skip
+    ratio: float = setting(0.25, "m/n of the Gaussian A", "caption: 'a random matrix "
+                           "A ∈ R^{m×n}, m = n/4'", low=0.0, high=1.0, open_low=True)  # fmt: skip
+    generators: tuple[str, ...] = setting(
+        ("deep-decoder", "dip"), "the generators fitted",
+        "caption: 'G is a 5-layer deep decoder'; 'qualitatively the same ... deep image prior'",
+        choices=("deep-decoder", "dip"),
+    )  # fmt: skip
+    channels: int = setting(256, "the deep decoder's channels", "the paper gives no channel "
+                            "count; 256 over-parameterises 256² (5·256² ≫ n = 65 536)",
+                            low=1)  # fmt: skip
+    layers: int = setting(5, "the deep decoder's layers", "caption: 'a 5-layer deep decoder'",
+                          low=1)  # fmt: skip
+    lr: float = setting(0.005, "Adam's constant learning rate", "the published deep-decoder "
+                        "practice: Adam, constant lr 0.005", low=0.0, open_low=True)  # fmt: skip
+    iterations: int = setting(100_000, "the deep decoder's iterations", "the figure's "
+                              "iteration axis runs to 10^5 (the issue reading the published "
+                              "notebook)", low=1)  # fmt: skip
+    dip_iterations: int = setting(100_000, "the DIP's iterations", "this project's choice at "
+                                  "the smaller scales: its steps cost more", low=1)  # fmt: skip
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 SETTINGS = {
@@ -112,6 +126,7 @@ def data(settings: Figure1Settings, seed: int = 0) -> dict[str, Any]:
 
 
 def plot(data: dict[str, Any], folder: Path) -> list[str]:
+    """Figure 1's curves in ``folder``."""
     from ..plots.figure1 import curves
 
     curves(folder / "fig1.png", data)
@@ -164,3 +179,6 @@ def cost(settings: Figure1Settings) -> Cost:
         "timed Adam steps of each generator and the dense products "
         "(images above 64² timed at 64², scaled by the pixels), times the iterations",
     )
+
+
+EXPERIMENT = Experiment(TITLE, Figure1Settings, SETTINGS, data, plot, claims, cost)

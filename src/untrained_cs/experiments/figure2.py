@@ -8,7 +8,6 @@ constant and the frequencies 1, 3 and 10, not eq (10)'s functions i = 1, 2, 6, 2
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,31 +21,39 @@ from ..theory.basis import (
     trig_basis,
 )
 from .claims import Claim, check
+from .experiment import Experiment, Tool, check_fields, setting
+
+TITLE = "Figure 2: trigonometric basis functions"
+#: frequencies of positions 1, 2, 6, 21 in singular-vector order (constant, then pairs)
+PAPER_FREQUENCIES = [0, 1, 3, 10]
 
 
 @dataclass(frozen=True)
-class Figure2Defaults:
-    """Settings of Figure 2 (`untrained-cs theory basis`)."""
+class Figure2Settings:
+    """Settings of Figure 2 (`untrained-cs theory basis`, `reproduce fig2`)."""
 
-    #: signal length; Figure 2's caption: "in dimension n = 300"
-    n: int = 300
-    #: positions plotted (1-based, singular-vector order); Figure 2's caption: "the 1st, 2nd,
-    #: 6th, and 21st" (the constant and the frequencies 1, 3, 10)
-    functions: tuple[int, ...] = (1, 2, 6, 21)
-    #: smoothness of the example signal (Section 1's p-smooth x*); this project's choice
-    p: int = 10
+    n: int = setting(300, "signal length", "Figure 2's caption: 'in dimension n = 300'", low=1)
+    functions: tuple[int, ...] = setting(
+        (1, 2, 6, 21),
+        "positions plotted in [1, n] (1-based, singular-vector order: the constant, then "
+        "cos/sin pairs of rising frequency)",
+        "Figure 2's caption: 'the 1st, 2nd, 6th, and 21st' (the constant and the "
+        "frequencies 1, 3, 10)",
+        low=1,
+    )
+    p: int = setting(10, "smoothness of the example signal (Section 1's p-smooth x*)", low=1)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        bad = [q for q in self.functions if not 1 <= q <= self.n]
+        if bad:
+            raise ValueError(f"functions must lie in [1, {self.n}], got {bad}")
+        if self.p > self.n:
+            raise ValueError(f"p must be <= n = {self.n}, got {self.p}")
 
 
-DEFAULTS = Figure2Defaults()
-
-
-def figure2_data(
-    n: int = DEFAULTS.n,
-    positions: Sequence[int] = DEFAULTS.functions,
-    p: int = DEFAULTS.p,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """The basis functions at 1-based ``positions`` (see module docstring), a p-smooth example.
+def data(settings: Figure2Settings, seed: int = 0) -> dict[str, Any]:
+    """The basis functions at the 1-based positions (see module docstring), a p-smooth example.
 
     Returns:
         ``functions`` ([len(positions)] lists of n values), ``positions``, ``frequencies``
@@ -54,15 +61,13 @@ def figure2_data(
         ``orthonormality_error`` (max |WᵀW − I|), ``smooth`` (a seeded unit-norm p-smooth
         signal) and its ``energy`` per basis column.
     """
-    bad = [q for q in positions if not 1 <= q <= n]
-    if bad:
-        raise ValueError(f"positions must lie in [1, {n}], got {bad}")
+    n, p = settings.n, settings.p
     basis = trig_basis(n)
-    cols = [int(q) - 1 for q in positions]
+    cols = [int(q) - 1 for q in settings.functions]
     x = smooth_signal(n, p, seed)
     return {
         "n": n,
-        "positions": [int(q) for q in positions],
+        "positions": [int(q) for q in settings.functions],
         "frequencies": [int(frequencies(n)[c]) for c in cols],
         "eq10_indices": [_eq10_index(c, n) for c in cols],
         "functions": basis[:, cols].T.tolist(),
@@ -79,27 +84,21 @@ def _eq10_index(column: int, n: int) -> int:
     return next(i for i in range(n) if paper_index_column(i, n)[0] == column)
 
 
-# --- `untrained-cs reproduce fig2` (see :mod:`.claims`) ---------------------------------
-
-TITLE = "Figure 2: trigonometric basis functions"
-#: the paper's own setting costs milliseconds, so every scale runs it
-SETTINGS = {"smoke": DEFAULTS, "cpu": DEFAULTS, "paper": DEFAULTS}
-#: frequencies of positions 1, 2, 6, 21 in singular-vector order (constant, then pairs)
-PAPER_FREQUENCIES = [0, 1, 3, 10]
-
-
-def data(settings: Figure2Defaults, seed: int = 0) -> dict[str, Any]:
-    return figure2_data(settings.n, settings.functions, settings.p, seed)
-
-
 def plot(data: dict[str, Any], folder: Path) -> list[str]:
-    from ..plots.theory import figure2
-
-    figure2(folder / "fig2.png", data)
+    """Figure 2's picture in ``folder``."""
+    draw(folder / "fig2.png", data)
     return ["fig2.png"]
 
 
+def draw(path: Path, data: dict[str, Any]) -> None:
+    """The basis functions and the example's energy (:func:`untrained_cs.plots.theory.figure2`)."""
+    from ..plots.theory import figure2
+
+    figure2(path, data)
+
+
 def claims(data: dict[str, Any]) -> list[Claim]:
+    """Orthonormality, and which functions the figure shows."""
     err = data["orthonormality_error"]
     freqs = data["frequencies"]
     paper_order = data["positions"] == [1, 2, 6, 21]
@@ -120,3 +119,22 @@ def claims(data: dict[str, Any]) -> list[Claim]:
             f"frequencies {shown}; in eq (10)'s numbering they are i = {eq10}",
         ),
     ]
+
+
+def summary(settings: Figure2Settings, data: dict[str, Any]) -> str:
+    """The tool's one line."""
+    return f"basis n={settings.n}: orthonormality error {data['orthonormality_error']:.2e}"
+
+
+def memory(settings: Figure2Settings) -> dict[str, int]:
+    """The dense float64 basis matrices held at once."""
+    return {"basis matrix": 3 * 8 * settings.n**2}
+
+
+TOOL = Tool(
+    help="Figure 2: basis functions (eq 10) and a p-smooth signal",
+    settings_type=Figure2Settings, data=data, plot=draw, summary=summary, memory=memory,
+)  # fmt: skip
+#: the paper's own setting costs milliseconds, so every scale runs it
+SETTINGS = {"smoke": Figure2Settings(), "cpu": Figure2Settings(), "paper": Figure2Settings()}
+EXPERIMENT = Experiment(TITLE, Figure2Settings, SETTINGS, data, plot, claims, tool=TOOL)

@@ -3,52 +3,70 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..generators.kernels import make_kernel
+from ..generators.kernels import KERNELS, make_kernel
+from ..generators.two_layer import TwoLayerGenerator
+from ..theory.jacobian import gram_matrix
 from ..theory.weights import (
     eigenvector_alignment,
     explicit_eigenvalues,
     explicit_sigma,
     fit_gamma,
     kernel_weights,
-    monte_carlo_sigma,
     sigma_first_row,
     spectral_deviation,
 )
 from .claims import Claim, check
+from .experiment import Experiment, Tool, check_fields, setting
 
 Kernels = Sequence[tuple[torch.Tensor, str]]
+TITLE = "Figure 3: triangular kernels and their eq (11) weights"
 
 
 @dataclass(frozen=True)
-class Figure3Defaults:
-    """Settings of Figure 3 (`untrained-cs theory weights`)."""
+class Figure3Settings:
+    """Settings of Figure 3 (`untrained-cs theory weights`, `reproduce fig3`)."""
 
-    #: signal length; Figure 3's caption: "a generator network of output dimension n = 300"
-    n: int = 300
-    #: Figure 3's caption: "Triangular kernels" (Section 4: the original deep decoder's)
-    kernel: str = "triangular"
-    #: triangle half-widths (u_j > 0 for circular distance < w); the paper's Figure 3 shows
-    #: half-widths 1, 10 and 30 at n = 300 (its published notebook's kernels)
-    widths: tuple[float, ...] = (1.0, 10.0, 30.0)
-    #: channel counts k of the Monte-Carlo E[J Jᵀ] check (Section 4: Σ(U) is its limit)
-    mc_channels: tuple[int, ...] = (64, 256, 1024)
-    #: signal length and random draws of C per k for the Monte-Carlo check
-    mc_n: int = 64
-    mc_draws: int = 2
-    #: ranks r of the eigenvector-alignment check
-    ranks: tuple[int, ...] = (1, 5, 11, 21)
-    #: the dense n×n checks (explicit Σ(U) eigenvalues, alignment) run up to this n
-    explicit_max_n: int = 2048
+    n: int = setting(300, "signal length", "Figure 3's caption: 'a generator network of "
+                     "output dimension n = 300'", low=1)  # fmt: skip
+    kernel: str = setting("triangular", "the kernel's shape", "Figure 3's caption: "
+                          "'Triangular kernels' (Section 4: the original deep decoder's)",
+                          choices=KERNELS)  # fmt: skip
+    widths: tuple[float, ...] = setting(
+        (1.0, 10.0, 30.0),
+        "kernel half-widths (u_j > 0 for circular distance < w); sigma/gamma in the JSON "
+        "are for the first",
+        "the paper's Figure 3 shows half-widths 1, 10 and 30 at n = 300 (its published "
+        "notebook's kernels)",
+        flag="--width", low=0.0, open_low=True,
+    )  # fmt: skip
+    mc_channels: tuple[int, ...] = setting(
+        (64, 256, 1024), "channel counts k of the Monte-Carlo E[JJᵀ] check (none: skip)",
+        "Section 4: Σ(U) is its limit as k grows", low=1, empty=True,
+    )  # fmt: skip
+    mc_n: int = setting(64, "signal length of the Monte-Carlo check", low=1)
+    mc_draws: int = setting(2, "random C per k of the Monte-Carlo check", low=1)
+    ranks: tuple[int, ...] = setting((1, 5, 11, 21), "ranks r of the eigenvector-alignment "
+                                     "check", low=1)  # fmt: skip
+    explicit_max_n: int = setting(2048, "the dense n×n checks (explicit Σ(U) eigenvalues, "
+                                  "alignment) run up to this n", low=1)  # fmt: skip
+    kernel_file: str | None = setting(
+        None, "a length-n kernel (.npy), normalised to unit norm, instead of the named "
+        "kernel (n is its length; n, kernel and width are then ignored)", "",
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.kernel_file is None and self.n < 2:
+            raise ValueError(f"n must be >= 2 (a kernel of length n), got {self.n}")
 
 
-DEFAULTS = Figure3Defaults()
 #: how these weights relate to the paper's published notebook (as read there; not re-run here)
 SCALE_NOTE = (
     "eq (11) uses g(z) = (1 - arccos(z)/pi) z / 2; the authors' Figure-3 notebook scales g by "
@@ -76,8 +94,35 @@ def kernel_report(u: torch.Tensor, label: str, explicit: bool = True) -> dict[st
     return out
 
 
+def monte_carlo_sigma(
+    u: torch.Tensor, channels: int, draws: int = 2, seed: int = 0, chunk_size: int | None = None
+) -> torch.Tensor:
+    r"""Monte-Carlo E[J_G(C) J_G(C)^T] of the two-layer generator with kernel u, ``[n, n]``.
+
+    ``draws`` random C (each with k = ``channels`` channels) are one batched
+    :class:`~untrained_cs.generators.TwoLayerGenerator`; each member's J J^T is formed
+    matrix-free (:func:`~untrained_cs.theory.jacobian.gram_matrix`) and the members are
+    averaged. ``chunk_size`` rows go through one vmapped product (default: ~2^22 parameter
+    values per chunk, so memory stays bounded for large k).
+    """
+    if u.dim() != 1 or u.numel() < 2:
+        raise ValueError(f"kernel must be a 1D tensor of length n >= 2, got {tuple(u.shape)}")
+    if draws < 1:
+        raise ValueError(f"monte_carlo_sigma needs draws >= 1, got {draws}")
+    gen = TwoLayerGenerator(
+        out_shape=(1, u.numel()),
+        channels=channels,
+        kernel=u.to(torch.float32),
+        seed=[seed + d for d in range(draws)],
+        theorem3_xi=None,
+    )
+    if chunk_size is None:
+        chunk_size = max(1, min(64, 2**22 // (channels * u.numel() * draws)))
+    return gram_matrix(gen, chunk_size=chunk_size).to(torch.float64).mean(dim=0)
+
+
 def monte_carlo_check(
-    u: torch.Tensor, channels: Sequence[int], draws: int = DEFAULTS.mc_draws, seed: int = 0
+    u: torch.Tensor, channels: Sequence[int], draws: int, seed: int = 0
 ) -> dict[str, list]:
     """Relative spectral deviation of the Monte-Carlo E[J Jᵀ] from Σ(U), for each k."""
     reference = explicit_sigma(u)
@@ -89,12 +134,7 @@ def monte_carlo_check(
 
 
 def weights_data(
-    kernels: Kernels,
-    mc_kernel: torch.Tensor | None = None,
-    mc_channels: Sequence[int] = DEFAULTS.mc_channels,
-    mc_draws: int = DEFAULTS.mc_draws,
-    seed: int = 0,
-    ranks: Sequence[int] = DEFAULTS.ranks,
+    kernels: Kernels, mc_kernel: torch.Tensor | None, settings: Figure3Settings, seed: int = 0
 ) -> dict[str, Any]:
     """Weights of the given ``(kernel, label)`` pairs, plus the Monte-Carlo and alignment checks.
 
@@ -106,40 +146,33 @@ def weights_data(
     """
     if not kernels:
         raise ValueError("weights_data needs at least one kernel")
-    dense = DEFAULTS.explicit_max_n
+    s, dense = settings, settings.explicit_max_n
     reports = [kernel_report(u, label, explicit=u.numel() <= dense) for u, label in kernels]
     first = kernels[0][0]
     data: dict[str, Any] = {
         "n": first.numel(), "sigma": reports[0]["sigma"], "gamma": reports[0]["gamma"],
         "kernels": reports, "monte_carlo": None, "scale_note": SCALE_NOTE,
     }  # fmt: skip
-    if mc_kernel is not None and mc_channels:
-        mc = monte_carlo_check(mc_kernel, mc_channels, mc_draws, seed)
+    if mc_kernel is not None and s.mc_channels:
+        mc = monte_carlo_check(mc_kernel, s.mc_channels, s.mc_draws, seed)
         data["monte_carlo"] = {"n": mc_kernel.numel(), **mc}
     if first.numel() <= dense:
-        kept = [r for r in ranks if r <= first.numel()]
+        kept = [r for r in s.ranks if r <= first.numel()]
         data["alignment"] = {str(r): v for r, v in eigenvector_alignment(first, kept).items()}
     return data
 
 
-def figure3_data(
-    n: int = DEFAULTS.n,
-    widths: Sequence[float] = DEFAULTS.widths,
-    kernel: str = DEFAULTS.kernel,
-    mc_channels: Sequence[int] = DEFAULTS.mc_channels,
-    mc_n: int = DEFAULTS.mc_n,
-    mc_draws: int = DEFAULTS.mc_draws,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Figure 3's data: :func:`weights_data` for ``kernel`` at each width, length n.
-
-    The Monte-Carlo check runs on the first width at the (smaller) length ``mc_n``.
-    """
-    if n < 2:
-        raise ValueError(f"figure 3 needs a signal length n >= 2, got {n}")
-    kernels = [(make_kernel(kernel, n, w), f"{kernel} w={w:g}") for w in widths]
-    small = make_kernel(kernel, mc_n, widths[0]) if mc_channels else None
-    return weights_data(kernels, small, mc_channels, mc_draws, seed)
+def weights(settings: Figure3Settings, seed: int = 0) -> dict[str, Any]:
+    """The tool's data: :func:`weights_data` for the named kernel at each width (length n;
+    the Monte-Carlo check on the first width at the smaller length ``mc_n``), or for the
+    kernel of ``kernel_file`` (:func:`load_kernel`; the Monte-Carlo check's too)."""
+    s = settings
+    if s.kernel_file is not None:
+        u = load_kernel(Path(s.kernel_file))
+        return weights_data([(u, f"file {Path(s.kernel_file).name}")], u, s, seed)
+    kernels = [(make_kernel(s.kernel, s.n, w), f"{s.kernel} w={w:g}") for w in s.widths]
+    small = make_kernel(s.kernel, s.mc_n, s.widths[0]) if s.mc_channels else None
+    return weights_data(kernels, small, s, seed)
 
 
 def load_kernel(path: Path) -> torch.Tensor:
@@ -164,34 +197,13 @@ def load_kernel(path: Path) -> torch.Tensor:
     return u / u.norm()
 
 
-def kernel_file_data(
-    path: Path,
-    mc_channels: Sequence[int] = DEFAULTS.mc_channels,
-    mc_draws: int = DEFAULTS.mc_draws,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """:func:`weights_data` for the kernel in ``path`` (:func:`load_kernel`), which is also
-    the Monte-Carlo check's kernel (at its own length)."""
-    u = load_kernel(path)
-    return weights_data([(u, f"file {Path(path).name}")], u, mc_channels, mc_draws, seed)
-
-
-# --- `untrained-cs reproduce fig3` (see :mod:`.claims`) ---------------------------------
-
-TITLE = "Figure 3: triangular kernels and their eq (11) weights"
-#: the paper's own setting costs seconds; smoke skips the largest Monte-Carlo k
-SETTINGS = {
-    "smoke": replace(DEFAULTS, mc_channels=(16, 64), mc_n=32),
-    "cpu": DEFAULTS,
-    "paper": DEFAULTS,
-}
 #: the share of the weights' energy counted as "low frequency": the lowest 10 % of them
 LOW_SHARE = 0.1
 
 
-def data(settings: Figure3Defaults, seed: int = 0) -> dict[str, Any]:
-    d = figure3_data(settings.n, settings.widths, settings.kernel, settings.mc_channels,
-                     settings.mc_n, settings.mc_draws, seed)  # fmt: skip
+def data(settings: Figure3Settings, seed: int = 0) -> dict[str, Any]:
+    """Figure 3's numbers: :func:`weights`, with each kernel's decay fits and low share."""
+    d = weights(settings, seed)
     for k in d["kernels"]:
         k.update(decay_fits(np.asarray(k["sigma"]), k["start"], k["stop"]))
         k["low_share"] = low_frequency_share(np.asarray(k["sigma_by_frequency"]))
@@ -222,13 +234,23 @@ def low_frequency_share(sigma_by_frequency: np.ndarray, share: float = LOW_SHARE
 
 
 def plot(data: dict[str, Any], folder: Path) -> list[str]:
+    """Figure 3's picture in ``folder``."""
     from ..plots.theory import figure3
 
     figure3(folder / "fig3.png", data)
     return ["fig3.png"]
 
 
+def draw(path: Path, data: dict[str, Any]) -> None:
+    """The tool's picture: each kernel's weights (:func:`untrained_cs.plots.theory.weights`)."""
+    from ..plots.theory import weights as weights_plot
+
+    weights_plot(path, data)
+
+
 def claims(data: dict[str, Any]) -> list[Claim]:
+    """Wider kernels, lower frequencies; geometric decay; eq (11) = Σ(U)'s eigenvalues; the
+    Monte-Carlo E[JJᵀ] approaching Σ(U)."""
     ks = data["kernels"]
     shares = [k["low_share"] for k in ks]
     widths = "/".join(f"{w:g}" for w in data["widths"])
@@ -273,3 +295,32 @@ def claims(data: dict[str, Any]) -> list[Claim]:
             + ": " + "/".join(f"{d:.3f}" for d in dev),
         ))  # fmt: skip
     return rows
+
+
+def summary(settings: Figure3Settings, data: dict[str, Any]) -> str:
+    """The tool's one line."""
+    gammas = ", ".join(f"{r['label']}: γ={r['gamma']:.4f}" for r in data["kernels"])
+    mc = data["monte_carlo"]
+    tail = f"; MC deviation {mc['deviation'][-1]:.3f} at k={mc['channels'][-1]}" if mc else ""
+    return f"weights {gammas}{tail}"
+
+
+def memory(settings: Figure3Settings) -> dict[str, int]:
+    """The dense Σ(U) and its eigen-check, and the Monte-Carlo Jacobians (float64)."""
+    s = settings
+    n = load_kernel(Path(s.kernel_file)).numel() if s.kernel_file is not None else s.n
+    k = max(s.mc_channels, default=0)
+    return {"Σ(U)": 4 * 8 * n**2, "Monte-Carlo Jacobians": 2 * 8 * s.mc_n**2 * k}
+
+
+TOOL = Tool(
+    help="Figure 3: eq (11) kernel weights, γ, cross-checks",
+    settings_type=Figure3Settings, data=weights, plot=draw, summary=summary, memory=memory,
+)  # fmt: skip
+#: the paper's own setting costs seconds; smoke skips the largest Monte-Carlo k
+SETTINGS = {
+    "smoke": Figure3Settings(mc_channels=(16, 64), mc_n=32),
+    "cpu": Figure3Settings(),
+    "paper": Figure3Settings(),
+}
+EXPERIMENT = Experiment(TITLE, Figure3Settings, SETTINGS, data, plot, claims, tool=TOOL)

@@ -1,152 +1,73 @@
 """Figure 4: the Jacobian spectrum of a 1D four-layer deep decoder across iterations.
 
-Two variants. ``reproduce fig4`` (:data:`SETTINGS`, :func:`data`, :func:`plot`,
-:func:`claims`, :func:`cost`) is the paper's own setting, as its published notebook runs
-it: the network of :mod:`untrained_cs.theory.notebook_decoder` fitted by Adam to a noisy
-step, with, at each snapshot, both the true Jacobian with respect to the channel mixings
-and the matrix the notebook actually computes (its Jacobian loop never zeroes gradients,
-so its rows are running sums of the Jacobian's rows plus the last loss gradient). Every
-measure is reported for both, side by side. ``theory jacobian`` (:data:`DEFAULTS`,
-:func:`figure4_data`) is the compressive-sensing variant: this project's deep decoder
-fitted by gradient descent to Gaussian measurements of a smooth signal.
+``reproduce fig4`` is the paper's own setting, as its published notebook runs it: the
+network :class:`~untrained_cs.generators.Figure4Decoder` fitted by Adam to a noisy step
+(:mod:`.figure4_notebook`), with, at each snapshot, both the true Jacobian with respect to
+the channel mixings and the matrix the notebook actually computes (its Jacobian loop never
+zeroes gradients, so its rows are running sums of the Jacobian's rows plus the last loss
+gradient). Every measure is reported for both, side by side. Its `untrained-cs theory
+jacobian` tool is the compressive-sensing variant of :mod:`.figure4_cs`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..generators.deep_decoder import DeepDecoder
-from ..operators.gaussian import GaussianOperator
-from ..operators.registry import rows_for_ratio
-from ..theory.basis import smooth_signal
-from ..theory.jacobian import Params
-from ..theory.notebook_decoder import (
-    NotebookDecoder,
-    Snapshot,
-    adam_fit,
-    noisy_step,
-    notebook_matrix,
-    summation_matrix,
-    true_jacobian,
-)
-from ..theory.spectrum import relative_change, spectrum_across_iterations
+from ..generators.figure4_decoder import Figure4Decoder
+from ..problems.seeds import derive_seed
+from ..theory.jacobian import Params, summation_matrix
+from ..theory.spectrum import relative_change
 from ..theory.trig_alignment import left_singular, spectrum_report
 from .claims import Claim, Cost, check, settings_dict
-
-#: Upsampling modes of a 1D deep decoder (bilinear is the 2D mode).
-UPSAMPLE_1D = ("linear", "nearest", "fixed")
-
-
-@dataclass(frozen=True)
-class Figure4Defaults:
-    """Settings of Figure 4 (`untrained-cs theory jacobian`).
-
-    Figure 4 shows "a four-layer deep decoder at different iterations of gradient descent"
-    and gives no other numbers: the rest are this project's choices.
-    """
-
-    n: int = 512
-    channels: int = 64
-    #: Figure 4's caption: "four-layer deep decoder"
-    layers: int = 4
-    upsample: str = "linear"
-    iterations: tuple[int, ...] = (1, 75, 3500)
-    #: m/n of the Gaussian A
-    ratio: float = 0.5
-    #: smoothness of x*
-    p: int = 32
-    #: leading singular values compared between the first and last snapshot
-    top: int = 50
-
-
-DEFAULTS = Figure4Defaults()
-
-
-def figure4_data(
-    n: int = DEFAULTS.n,
-    channels: int = DEFAULTS.channels,
-    layers: int = DEFAULTS.layers,
-    upsample: str = DEFAULTS.upsample,
-    iterations: Sequence[int] = DEFAULTS.iterations,
-    ratio: float = DEFAULTS.ratio,
-    p: int = DEFAULTS.p,
-    top: int = DEFAULTS.top,
-    seed: int = 0,
-    matrix_free: bool = False,
-) -> dict[str, Any]:
-    """Fit a deep decoder (last layer ReLU(U B C) v, no affine norms) to y = A x* by GD.
-
-    x* is a p-smooth unit signal, A Gaussian with m = ratio·n; the Jacobian is that of
-    θ ↦ G(θ) (θ = the channel mixings only: layers·k² values for k channels).
-
-    Returns:
-        the snapshots of :func:`spectrum_across_iterations` plus ``change_top`` (relative
-        change of the top ``top`` singular values between the first and last snapshot).
-    """
-    gen = DeepDecoder(
-        out_shape=(1, n), channels=channels, layers=layers, upsample=upsample,
-        kernel=("triangular", 4.0) if upsample == "fixed" else None, head="fixed",
-        affine=False, sigmoid=False, seed=seed,
-    )  # fmt: skip
-    op = GaussianOperator((1, n), rows_for_ratio((n,), ratio), seed=seed + 1)
-    x = smooth_signal(n, p, seed).float().reshape(1, 1, n)
-    res = spectrum_across_iterations(gen, op, op(x), iterations, top=top, matrix_free=matrix_free)
-    snaps = res["snapshots"]
-    change = relative_change(snaps[0]["sigma"], snaps[-1]["sigma"], top) if snaps else None
-    return {
-        "n": n, "channels": channels, "layers": layers, "upsample": upsample, "m": op.m,
-        "p": p, "parameters": gen.num_parameters(), "top": top, "change_top": change, **res,
-    }  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------
-# `reproduce fig4`: the paper's own setting (published notebook), true J vs running sum
-# ---------------------------------------------------------------------------------------
-
+from .experiment import Experiment, check_fields, setting
+from .figure4_cs import TOOL
+from .figure4_notebook import Snapshot, adam_fit, noisy_step, notebook_matrix, true_jacobian
 
 TITLE = "Figure 4: the Jacobian spectrum of a four-layer deep decoder across iterations"
+NOTEBOOK = "published notebook"
 
 
 @dataclass(frozen=True)
 class Figure4Settings:
-    """One scale of ``reproduce fig4``; each field's source in its comment.
+    """One scale of ``reproduce fig4``; each field's source in its metadata.
 
     Fixed, not settings (this project's reading of the notebook): the fitted step is −1 on
     the first half and +1 on the second, the loss is the mean squared error, and the
     snapshot "at iteration t" is taken after t Adam steps.
     """
 
-    #: signal length (published notebook)
-    n: int = 512
-    #: channels k of every layer and of the input (published notebook)
-    channels: int = 64
-    #: layers d (Figure 4's caption: "a four-layer deep decoder")
-    layers: int = 4
-    #: Adam steps (published notebook: its last snapshot is at 3500)
-    iterations: int = 3500
-    #: snapshot after these many Adam steps (published notebook)
-    snapshots: tuple[int, ...] = (1, 75, 3500)
-    #: Adam's learning rate (published notebook)
-    lr: float = 0.01
-    #: y = step + noise·ε, ε iid N(0, noise_std²) (published notebook)
-    noise: float = 0.4
-    noise_std: float = 0.5
-    #: leading singular values reported and compared across snapshots (this project's choice)
-    top: int = 50
-    #: ranks r of the trig alignment; odd, so no cos/sin pair is split (this project's choice)
-    ranks: tuple[int, ...] = (1, 5, 11, 21)
-    #: "lowest frequencies" = this many lowest trig functions, n/8 (this project's choice)
-    low_columns: int = 64
-    #: leading left singular vectors kept for the plot (this project's choice)
-    keep: int = 4
-    #: decay measure: first index with σ_i < decay_level·σ_1 (this project's choice)
-    decay_level: float = 0.01
+    n: int = setting(512, "signal length", NOTEBOOK, low=1)
+    channels: int = setting(64, "channels k of every layer and of the input", NOTEBOOK, low=2)
+    layers: int = setting(4, "layers d", "Figure 4's caption: 'a four-layer deep decoder'",
+                          low=1)  # fmt: skip
+    iterations: int = setting(3500, "Adam steps", f"{NOTEBOOK}: its last snapshot is at 3500",
+                              low=1)  # fmt: skip
+    snapshots: tuple[int, ...] = setting((1, 75, 3500), "snapshot after these many Adam steps",
+                                         NOTEBOOK, low=1)  # fmt: skip
+    lr: float = setting(0.01, "Adam's learning rate", NOTEBOOK, low=0.0, open_low=True)
+    noise: float = setting(0.4, "y = step + noise·ε, ε iid N(0, noise_std²)", NOTEBOOK, low=0.0)
+    noise_std: float = setting(0.5, "the standard deviation of ε", NOTEBOOK, low=0.0)
+    top: int = setting(50, "leading singular values reported and compared across snapshots",
+                       low=1)  # fmt: skip
+    ranks: tuple[int, ...] = setting((1, 5, 11, 21), "ranks r of the trig alignment; odd, so "
+                                     "no cos/sin pair is split", low=1)  # fmt: skip
+    low_columns: int = setting(64, "'lowest frequencies' = this many lowest trig functions "
+                               "(n/8)", low=1)  # fmt: skip
+    keep: int = setting(4, "leading left singular vectors kept for the plot", low=1)
+    decay_level: float = setting(0.01, "decay measure: first index with σ_i < decay_level·σ_1",
+                                 low=0.0, open_low=True)  # fmt: skip
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if max(self.snapshots) > self.iterations:
+            raise ValueError(
+                f"snapshots must lie in 1..{self.iterations}, got {list(self.snapshots)}"
+            )
 
 
 SETTINGS: dict[str, Figure4Settings] = {
@@ -181,7 +102,7 @@ CLOSE = 0.75
 def _measure(s: Figure4Settings) -> Snapshot:
     """The snapshot callback: both matrices at the current θ, each through spectrum_report."""
 
-    def measure(t: int, net: NotebookDecoder, grad: Params) -> dict[str, Any]:
+    def measure(t: int, net: Figure4Decoder, grad: Params) -> dict[str, Any]:
         mats = {"true": true_jacobian(net), "running_sum": notebook_matrix(net, grad)}
         return {
             key: spectrum_report(m, s.top, s.ranks, s.low_columns, s.keep, s.decay_level)
@@ -194,7 +115,8 @@ def _measure(s: Figure4Settings) -> Snapshot:
 def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
     """Fit the notebook's network to a noisy step by Adam; measure both matrices per snapshot.
 
-    The network is seeded by ``seed``, the noise by ``seed + 1``.
+    The network and the noise take their seeds from ``seed`` by
+    :func:`~untrained_cs.problems.derive_seed` (purposes ``generator`` and ``noise``).
 
     Returns:
         ``settings``, ``n``, ``parameters`` (d·k², the Jacobian's columns), ``iterations``
@@ -203,15 +125,13 @@ def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
         ``iteration``), ``change_top`` (per matrix: relative change of the top ``top``
         singular values, first vs last snapshot), ``change_shape`` (the same after dividing
         each spectrum by its σ_1), ``summation_reference`` (the report of the bare running
-        sum :func:`~untrained_cs.theory.notebook_decoder.summation_matrix`: no network),
+        sum :func:`~untrained_cs.theory.jacobian.summation_matrix`: no network),
         ``loss`` (every step) and ``noise_energy`` (mean squared noise: the loss of fitting
         the clean step exactly).
     """
     s = settings
-    if not s.snapshots or min(s.snapshots) < 1 or max(s.snapshots) > s.iterations:
-        raise ValueError(f"snapshots must lie in 1..{s.iterations}, got {list(s.snapshots)}")
-    net = NotebookDecoder(s.n, s.channels, s.layers, seed=seed)
-    clean, y = noisy_step(s.n, s.noise, s.noise_std, seed + 1)
+    net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(seed, "generator"))
+    clean, y = noisy_step(s.n, s.noise, s.noise_std, derive_seed(seed, "noise"))
     losses, found = adam_fit(net, y, s.iterations, s.lr, s.snapshots, _measure(s))
     its = sorted(found)
     mats = {key: [{"iteration": t, **found[t][key]} for t in its] for key in MATRICES}
@@ -325,8 +245,8 @@ def cost(settings: Figure4Settings) -> Cost:
     the run is ``iterations`` steps plus one snapshot per entry of ``snapshots``.
     """
     s = settings
-    net = NotebookDecoder(s.n, s.channels, s.layers, seed=0)
-    _, y = noisy_step(s.n, s.noise, s.noise_std, 1)
+    net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(0, "generator"))
+    _, y = noisy_step(s.n, s.noise, s.noise_std, derive_seed(0, "noise"))
     probe_steps = min(20, s.iterations)
     start = time.perf_counter()
     adam_fit(net, y, probe_steps, s.lr, (), _measure(s))
@@ -346,3 +266,6 @@ def cost(settings: Figure4Settings) -> Cost:
         basis="timed 20 Adam steps and one snapshot at these sizes, scaled by the steps and "
         "snapshots; bytes: the dense matrices, one chunk and the Gram (estimate)",
     )  # fmt: skip
+
+
+EXPERIMENT = Experiment(TITLE, Figure4Settings, SETTINGS, data, plot, claims, cost, TOOL)

@@ -26,20 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from ..fit import fit
 from ..generators.deep_decoder import DeepDecoder
-from ..methods import GeneratorFit
+from ..methods import RECIPES, GeneratorFit
 from ..mri.baselines import GRIDS, mri_baselines
 from ..mri.masks import cartesian_mask
 from ..mri.problem import COIL_PEAK
-from ..operators.base import Operator
 from ..pipeline import error_function, fit_record
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, build
 from ..problems.seeds import derive_seed, member_seeds
 from ..resources import generator_bytes
 from .claims import NOT_COMPARABLE, Claim, Cost, check
+from .experiment import Experiment, check_fields, setting
 
 TITLE = "Figure 5: accelerated MRI, over-parameterised two-channel deep decoder"
 #: Figure 5's caption: "stopping at about 2000 iterations slightly improves performance"
@@ -61,37 +60,57 @@ PROBE_STEPS = 3
 
 @dataclass(frozen=True)
 class Figure5Settings:
-    """Settings of Figure 5 (`untrained-cs reproduce fig5`)."""
+    """Settings of Figure 5 (`untrained-cs reproduce fig5`); each field's source in its
+    metadata. A k-space file brings its own size: giving ``kspace`` sets ``size`` to None."""
 
-    #: Section 5: fastMRI multi-coil k-space (the notebook: file1000190, 15 coils); default
-    #: None = dipy's T1 slice with simulated coils (this project's offline default)
-    kspace: str | None = None
-    #: slice of the .h5 (None: the middle one; the notebook used slice 16)
-    slice: int | None = None
-    #: side the default slice is resampled to (None: 256² as shipped); a smaller side
-    #: (cpu, smoke) keeps the fit CPU-sized
-    size: int | None = None
-    #: simulated coils (the project's MRISignal default; fastMRI files bring their own)
-    coils: int = 8
-    #: Section 5: "8-fold undersampled k-space"; 4-fold is this project's second point
-    accelerations: tuple[float, ...] = (8.0, 4.0)
-    #: fastMRI's random Cartesian mask (the project's MRIMeasurement default)
-    mask: str = "random"
-    #: Section 5: "a d = 5 layer and highly over-parameterized deep decoder"
-    layers: int = 5
-    #: the notebook: 384 channels per layer (the issue reading it)
-    channels: int = 384
-    #: the notebook: Adam, learning rate 0.0025, constant
-    lr: float = 0.0025
-    #: the notebook and its published curve (CS_convergence_MRI.dat): 100 000 iterations
-    iterations: int = 100_000
-    #: the notebook: scale_factor = 12 / max|coil image| (see the module docstring)
-    coil_peak: float = 12.0
-    #: "published": constant learning rate for exactly ``iterations`` (the notebook);
-    #: "project": this library's plateau schedule and convergence rule
-    recipe: str = "published"
-    #: classical baselines on the same forward model, weights chosen by the oracle rule
-    baselines: tuple[str, ...] = ("l1_wavelet", "tv")
+    kspace: str | None = setting(
+        None, "a fastMRI .h5 file instead of the simulated slice",
+        "Section 5: fastMRI multi-coil k-space (the notebook: file1000190, 15 coils); None = "
+        "dipy's T1 slice with simulated coils (this project's offline default)", reproduce=True,
+    )  # fmt: skip
+    slice: int | None = setting(None, "the file's slice (None: the middle one)",
+                                "the notebook used slice 16", low=0, reproduce=True)  # fmt: skip
+    size: int | None = setting(None, "side the default slice is resampled to (None: 256² as "
+                               "shipped)", "a smaller side (cpu, smoke) keeps the fit CPU-sized",
+                               low=32)  # fmt: skip
+    coils: int = setting(8, "simulated coils (fastMRI files bring their own)",
+                         "the project's MRISignal default", low=1)  # fmt: skip
+    accelerations: tuple[float, ...] = setting(
+        (8.0, 4.0), "undersampling factors", "Section 5: '8-fold undersampled k-space'; 4-fold "
+        "is this project's second point", low=1.0,
+    )  # fmt: skip
+    mask: str = setting("random", "the Cartesian mask", "fastMRI's random Cartesian mask (the "
+                        "project's MRIMeasurement default)")  # fmt: skip
+    layers: int = setting(5, "the decoder's layers", "Section 5: 'a d = 5 layer and highly "
+                          "over-parameterized deep decoder'", low=1)  # fmt: skip
+    channels: int = setting(384, "the decoder's channels per layer", "the notebook: 384 "
+                            "channels per layer (the issue reading it)", low=1)  # fmt: skip
+    lr: float = setting(0.0025, "Adam's learning rate", "the notebook: Adam, learning rate "
+                        "0.0025, constant", low=0.0, open_low=True)  # fmt: skip
+    iterations: int = setting(100_000, "Adam steps", "the notebook and its published curve "
+                              "(CS_convergence_MRI.dat): 100 000 iterations", low=1)  # fmt: skip
+    coil_peak: float = setting(12.0, "the decoder's output is scaled to max|zero-filled coil "
+                               "image| / coil_peak (see the module docstring)", "the notebook: "
+                               "scale_factor = 12 / max|coil image|", low=0.0,
+                               open_low=True)  # fmt: skip
+    recipe: str = setting(
+        "published", "published: constant learning rate for exactly ``iterations`` (the "
+        "notebook); project: this library's plateau schedule and convergence rule",
+        "the notebook", choices=RECIPES,
+    )  # fmt: skip
+    baselines: tuple[str, ...] = setting(
+        ("l1_wavelet", "tv"), "classical baselines on the same forward model, weights chosen "
+        "by the oracle rule", empty=True,
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        if self.kspace is not None:
+            object.__setattr__(self, "size", None)
+            if not Path(self.kspace).is_file():
+                raise ValueError(f"kspace {self.kspace}: no such file")
+        elif self.slice is not None:
+            raise ValueError("slice needs a k-space file (kspace)")
+        check_fields(self)
 
 
 SETTINGS = {
@@ -255,6 +274,7 @@ def data(settings: Figure5Settings, seed: int = 0) -> dict[str, Any]:
 
 
 def plot(data: dict[str, Any], folder: Path) -> list[str]:
+    """Figure 5's curves and (for the first acceleration) its images in ``folder``."""
     from ..plots.figure5 import curves, panel
 
     curves(folder / "fig5.png", data)
@@ -343,6 +363,7 @@ def cost(settings: Figure5Settings) -> Cost:
     from ..fit.inputs import resolve_device
     from ..solvers.fista import MAX_ITERS as FISTA_ITERS
     from ..solvers.tv import MAX_ITERS as TV_ITERS
+    from .probe import fit_step_seconds
 
     coils, height, width = kspace_shape(settings)
     side = max(min(max(height, width), PROBE_SIDE), 32)  # MRISignal resamples to >= 32
@@ -352,7 +373,7 @@ def cost(settings: Figure5Settings) -> Cost:
     gen = make_decoder(probe, problem).to(dev)
     op, y = problem.operator.to(dev), problem.y.to(dev)
     scale = height * width / side**2
-    step, apply = _probe_seconds(gen, op, y)
+    step, apply = fit_step_seconds(gen, op, y, PROBE_STEPS)
     solver_iters = {"l1_wavelet": FISTA_ITERS, "tv": TV_ITERS}
     applies = sum(len(GRIDS[n]) * solver_iters.get(n, 0) for n in settings.baselines)
     count = len(settings.accelerations)
@@ -365,25 +386,4 @@ def cost(settings: Figure5Settings) -> Cost:
                 "the baselines' weight grids × solver iteration caps")  # fmt: skip
 
 
-def _probe_seconds(gen: DeepDecoder, op: Operator, y: torch.Tensor) -> tuple[float, float]:
-    """(seconds of one Adam step of ½‖A G − y‖², seconds of one A and one Aᵀ)."""
-    opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
-    cuda = y.device.type == "cuda"
-    sync = (lambda: torch.cuda.synchronize(y.device)) if cuda else (lambda: None)
-    steps, applies = [], []
-    for i in range(PROBE_STEPS + 1):
-        start = time.perf_counter()
-        opt.zero_grad()
-        out = gen()
-        loss = 0.5 * (op(out) - y).abs().square().sum()
-        loss.backward()
-        opt.step()
-        sync()
-        mid = time.perf_counter()
-        with torch.no_grad():
-            op.adjoint(op(out.detach()))
-        sync()
-        if i:  # the first step warms up
-            steps.append(mid - start)
-            applies.append(time.perf_counter() - mid)
-    return min(steps), min(applies)
+EXPERIMENT = Experiment(TITLE, Figure5Settings, SETTINGS, data, plot, claims, cost)

@@ -18,33 +18,40 @@ import numpy as np
 from ..problems import CSMeasurement, ProblemSpec, SmoothSignal
 from ..sweeps import parse, plan, run_task
 from .claims import Claim, Cost, check
+from .experiment import Experiment, check_fields, setting
 
 TITLE = "Phase transition: recovery of p-smooth signals once m ≳ p"
 
 
 @dataclass(frozen=True)
 class PhaseSettings:
-    #: signal length (the phase-transition sweep of examples/phase-transition.yaml)
-    n: int = 256
-    #: smoothness values p (this project's choice)
-    ps: tuple[int, ...] = (4, 8, 16, 32)
-    #: m as multiples of p: p/2 to 8p (this project's choice)
-    multiples: tuple[float, ...] = (0.5, 1, 2, 4, 8)
-    seeds: int = 5
-    #: Section 4's two-layer ReLU(UC)v (plain GD) and a 1D deep decoder (Adam)
-    generators: tuple[str, ...] = ("two-layer", "deep-decoder")
-    #: the two-layer generator's triangular half-width, n/16 (this project's choice: Figure
-    #: 3, "the wider the kernel, the more the weights are concentrated towards the low
-    #: frequencies"; the generator's default half-width 4 needs m close to n at n = 256)
-    two_layer_width: float = 16.0
-    #: iteration cap of each fit
-    max_iters: int = 3000
-    #: success: relative error ‖x̂ − x*‖/‖x*‖ below this
-    threshold: float = 0.1
-    #: "m ≳ p": recovery (success rate >= 1/2) holds when it starts by m = c_max · p
-    c_max: float = 4.0
-    #: members per batched task
-    batch: int = 64
+    """One scale of ``reproduce phase``; each field's source in its metadata."""
+
+    n: int = setting(256, "signal length", "the phase-transition sweep of "
+                     "examples/phase-transition.yaml", low=1)  # fmt: skip
+    ps: tuple[int, ...] = setting((4, 8, 16, 32), "smoothness values p", low=1)
+    multiples: tuple[float, ...] = setting((0.5, 1, 2, 4, 8), "m as multiples of p (p/2 to 8p)",
+                                           low=0.0, open_low=True)  # fmt: skip
+    seeds: int = setting(5, "root seeds per (p, m)", low=1)
+    generators: tuple[str, ...] = setting(
+        ("two-layer", "deep-decoder"), "the generators fitted",
+        "Section 4's two-layer ReLU(UC)v (plain GD) and a 1D deep decoder (Adam)",
+    )  # fmt: skip
+    two_layer_width: float = setting(
+        16.0, "the two-layer generator's triangular half-width, n/16",
+        "this project's choice: Figure 3, 'the wider the kernel, the more the weights are "
+        "concentrated towards the low frequencies'; the generator's default half-width 4 "
+        "needs m close to n at n = 256", low=0.0, open_low=True,
+    )  # fmt: skip
+    max_iters: int = setting(3000, "iteration cap of each fit", low=1)
+    threshold: float = setting(0.1, "success: relative error ‖x̂ − x*‖/‖x*‖ below this",
+                               low=0.0, open_low=True)  # fmt: skip
+    c_max: float = setting(4.0, "'m ≳ p': recovery (success rate >= 1/2) holds when it starts "
+                           "by m = c_max · p", low=0.0, open_low=True)  # fmt: skip
+    batch: int = setting(64, "members per batched task", low=1)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 SETTINGS = {
@@ -124,6 +131,7 @@ def onset(cells_: list[dict[str, Any]], generator: str, p: int) -> int | None:
 
 
 def plot(data: dict[str, Any], folder: Path) -> list[str]:
+    """The phase diagram in ``folder``."""
     from ..plots.phase import heatmaps
 
     heatmaps(folder / "phase.png", data)
@@ -131,6 +139,7 @@ def plot(data: dict[str, Any], folder: Path) -> list[str]:
 
 
 def claims(data: dict[str, Any]) -> list[Claim]:
+    """Per generator: recovery once m ≳ p, the onset growing with p."""
     rows = []
     cs = data["cells"]
     for generator in dict.fromkeys(c["generator"] for c in cs):
@@ -153,6 +162,7 @@ def claims(data: dict[str, Any]) -> list[Claim]:
 
 
 def cost(settings: PhaseSettings) -> Cost:
+    """Timed probes of every batched task (its largest fit), times the iteration cap."""
     from .probe import probe_fits
 
     # each task's largest m (its last fit: plan sorts by m), to which its members are padded
@@ -164,3 +174,6 @@ def cost(settings: PhaseSettings) -> Cost:
     seconds, peak = probe_fits((t.fits[-1].problem, t.fits[-1].method, len(t.fits))
                                for t in tasks)  # fmt: skip
     return Cost(seconds, peak, "timed steps of each batched task, times the iteration cap")
+
+
+EXPERIMENT = Experiment(TITLE, PhaseSettings, SETTINGS, data, plot, claims, cost)

@@ -18,6 +18,7 @@ import torch
 
 from ..generators.factory import make_generator
 from ..methods import GeneratorFit
+from ..operators.base import Operator
 from ..operators.registry import rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec, SmoothSignal
 from ..resources import generator_bytes, operator_bytes
@@ -42,6 +43,33 @@ def step_seconds(generator: torch.nn.Module, steps: int = STEPS) -> float:
         if i:
             times.append(time.perf_counter() - start)
     return min(times)
+
+
+def fit_step_seconds(
+    generator: torch.nn.Module, op: Operator, y: torch.Tensor, steps: int = STEPS
+) -> tuple[float, float]:
+    """(seconds of one Adam step of ½‖A G − y‖², seconds of one A and one Aᵀ), each the
+    fastest of ``steps`` after one warm-up, on the device of ``y`` (synchronised on CUDA)."""
+    opt = torch.optim.Adam(generator.parameters(), lr=1e-3)
+    cuda = y.device.type == "cuda"
+    sync = (lambda: torch.cuda.synchronize(y.device)) if cuda else (lambda: None)
+    times, applies = [], []
+    for i in range(steps + 1):
+        start = time.perf_counter()
+        opt.zero_grad()
+        out = generator()
+        loss = 0.5 * (op(out) - y).abs().square().sum()
+        loss.backward()
+        opt.step()
+        sync()
+        mid = time.perf_counter()
+        with torch.no_grad():
+            op.adjoint(op(out.detach()))
+        sync()
+        if i:  # the first step warms up
+            times.append(mid - start)
+            applies.append(time.perf_counter() - mid)
+    return min(times), min(applies)
 
 
 def dense_seconds(n: int, m: int, members: int, rows: int = ROWS) -> float:

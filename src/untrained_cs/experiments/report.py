@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import platform
 import time
@@ -16,7 +14,7 @@ from typing import Any
 import torch
 
 from ..writer import to_json
-from .claims import SCALES, Claim, Cost, settings_dict
+from .claims import Claim, settings_dict
 from .registry import experiment
 
 
@@ -40,40 +38,19 @@ class Section:
         }  # fmt: skip
 
 
-def settings_for(name: str, scale: str) -> Any:
-    """The settings of experiment ``name`` at ``scale``."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(SCALES)}")
-    return experiment(name).SETTINGS[scale]
-
-
-def cost(name: str, scale: str) -> Cost | None:
-    """What experiment ``name`` is expected to take at ``scale`` (its own timed probe), or
-    None for the experiments that cost seconds at every scale (they define no ``cost``)."""
-    module = experiment(name)
-    probe = getattr(module, "cost", None)
-    return None if probe is None else probe(module.SETTINGS[scale])
-
-
-def run_one(
-    name: str, scale: str, folder: Path, seed: int = 0, changes: dict[str, Any] | None = None
-) -> Section:
-    """Run experiment ``name`` at ``scale`` (its settings with ``changes``), writing its
-    files into ``folder/name``."""
-    module = experiment(name)
-    settings = module.SETTINGS[scale]
-    if changes:
-        settings = dataclasses.replace(settings, **changes)
+def run_one(name: str, settings: Any, folder: Path, seed: int = 0) -> Section:
+    """Run experiment ``name`` at ``settings``, writing its files into ``folder/name``."""
+    exp = experiment(name)
     out = folder / name
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    data = module.data(settings, seed=seed)
+    data = exp.data(settings, seed)
     seconds = time.perf_counter() - start
     (out / "data.json").write_text(to_json(data) + "\n")
-    files = [f"{name}/{f}" for f in module.plot(data, out)]
-    claims = list(module.claims(data))
+    files = [f"{name}/{f}" for f in exp.plot(data, out)]
+    claims = list(exp.claims(data))
     notes = list(data.get("notes", [])) if isinstance(data, dict) else []
-    return Section(name, module.TITLE, settings_dict(settings), files, claims, seconds, notes)
+    return Section(name, exp.title, settings_dict(settings), files, claims, seconds, notes)
 
 
 def machine() -> dict[str, Any]:
@@ -145,8 +122,3 @@ def _short(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "/".join(_short(v) for v in value)
     return _cell(str(value))
-
-
-def read_claims(folder: Path) -> dict[str, Any]:
-    """``claims.json`` of a reproduce folder."""
-    return json.loads((Path(folder) / "claims.json").read_text())

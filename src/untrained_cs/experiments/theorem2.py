@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..generators.kernels import circulant_norm, make_kernel
+from ..generators.kernels import KERNELS, circulant_norm, make_kernel
 from ..generators.two_layer import TwoLayerGenerator
 from ..methods import GeneratorFit
 from ..pipeline import Record, run_batch
@@ -17,50 +16,43 @@ from ..problems import CSMeasurement, Problem, ProblemSpec, SmoothSignal, build
 from ..problems.seeds import derive_seed, member_seeds
 from ..theory.two_layer_theorem import theorem2_bound, theorem3_step
 from .claims import Claim, check
+from .experiment import Experiment, Tool, check_fields, setting
+
+TITLE = "Theorems 2 and 3: ReLU(UC)v fitted by gradient descent against eq (13)"
 
 
 @dataclass(frozen=True)
-class Theorem2Defaults:
-    """Settings of the Theorem 2/3 curve (`untrained-cs theory two-layer`).
+class Theorem2Settings:
+    """Settings of the Theorem 2/3 curve (`untrained-cs theory two-layer`, `reproduce thm2`).
 
     The paper states the theorems without numbers (k >= C_u m / ξ⁸ channels, any ξ <= 1);
     the sizes are this project's choices, small enough for plain GD with Theorem 3's step.
     """
 
-    #: signal length
-    n: int = 64
-    #: channels k (over-parameterised: k >> m)
-    channels: int = 256
-    #: Section 4: "the triangular kernel that is used in the original deep decoder network"
-    kernel: str = "triangular"
-    width: float = 4.0
-    #: smoothness of x* (random coefficients on the p lowest frequencies)
-    p: int = 5
-    #: measurement counts m
-    ms: tuple[int, ...] = (4, 8, 12, 16, 24, 32, 48)
-    #: Theorem 2's ξ (init scale ω = ξ‖y‖/(2√n‖U‖); eq (13) adds ξ²‖x*‖²)
-    xi: float = 0.1
-    #: independent (A, C_0) draws per m (one batched fit; medians reported)
-    trials: int = 3
-    #: gradient-descent iteration cap
-    max_iters: int = 3000
+    n: int = setting(64, "signal length", low=1)
+    channels: int = setting(256, "channels k (over-parameterised: k >> m)", low=1)
+    kernel: str = setting("triangular", "the kernel u of U", "Section 4: 'the triangular "
+                          "kernel that is used in the original deep decoder network'",
+                          choices=KERNELS)  # fmt: skip
+    width: float = setting(4.0, "kernel width", low=0.0, open_low=True)
+    p: int = setting(5, "smoothness of x* (random coefficients on the p lowest frequencies)",
+                     low=1)  # fmt: skip
+    ms: tuple[int, ...] = setting((4, 8, 12, 16, 24, 32, 48), "measurement counts m (each "
+                                  "<= n)", flag="--m", low=1)  # fmt: skip
+    xi: float = setting(0.1, "Theorem 2's ξ (init scale ω = ξ‖y‖/(2√n‖U‖); eq (13) adds "
+                        "ξ²‖x*‖²)", low=0.0, open_low=True)  # fmt: skip
+    trials: int = setting(3, "independent (A, C_0) draws per m (one batched fit; medians "
+                          "reported)", low=1)  # fmt: skip
+    max_iters: int = setting(3000, "gradient-descent iteration cap", low=1)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        bad = [m for m in self.ms if m > self.n]
+        if bad or self.p > self.n:
+            raise ValueError(f"m values and p must be <= n = {self.n}, got m {bad}, p {self.p}")
 
 
-DEFAULTS = Theorem2Defaults()
-
-
-def theorem2_data(
-    n: int = DEFAULTS.n,
-    channels: int = DEFAULTS.channels,
-    kernel: str = DEFAULTS.kernel,
-    width: float = DEFAULTS.width,
-    p: int = DEFAULTS.p,
-    ms: Sequence[int] = DEFAULTS.ms,
-    xi: float = DEFAULTS.xi,
-    trials: int = DEFAULTS.trials,
-    max_iters: int = DEFAULTS.max_iters,
-    seed: int = 0,
-) -> dict[str, Any]:
+def data(settings: Theorem2Settings, seed: int = 0) -> dict[str, Any]:
     r"""Measured \|G(C_\infty) - x^*\|^2 against eq (13) over m, for p-smooth unit x^*.
 
     Trial t is the problem spec ``ProblemSpec(SmoothSignal(n, p), CSMeasurement(m=m),
@@ -72,25 +64,26 @@ def theorem2_data(
         dict of lists over m: ``error`` (median over trials), ``bound13`` (median, without
         C), ``ratio`` (median of error/bound), ``stop_reasons``; and the settings.
     """
-    u = make_kernel(kernel, n, width)
-    roots = [derive_seed(seed, "trial", t) for t in range(trials)]
+    s = settings
+    u = make_kernel(s.kernel, s.n, s.width)
+    roots = [derive_seed(seed, "trial", t) for t in range(s.trials)]
     rows: dict[str, list] = {k: [] for k in ("m", "error", "bound13", "ratio", "stop_reasons")}
-    for m in ms:
-        if not 1 <= m <= n:
-            raise ValueError(f"each m must satisfy 1 <= m <= n = {n}, got {m}")
-        problems = [build(ProblemSpec(SmoothSignal(n, p), CSMeasurement(m=m), r)) for r in roots]
-        records = _fit(problems, channels, (kernel, width), xi, max_iters)
+    for m in s.ms:
+        problems = [build(ProblemSpec(SmoothSignal(s.n, s.p), CSMeasurement(m=m), r))
+                    for r in roots]  # fmt: skip
+        records = _fit(problems, s.channels, (s.kernel, s.width), s.xi, s.max_iters)
         err = np.array([float((r.estimate - q.truth).double().square().sum())
                         for r, q in zip(records, problems, strict=True)])  # fmt: skip
-        bound = np.array([theorem2_bound(q.truth[0], u, m, xi) for q in problems])
+        bound = np.array([theorem2_bound(q.truth[0], u, m, s.xi) for q in problems])
         rows["m"].append(int(m))
         rows["error"].append(float(np.median(err)))
         rows["bound13"].append(float(np.median(bound)))
         rows["ratio"].append(float(np.median(err / bound)))
         rows["stop_reasons"].append([r.metrics["stop_reason"] for r in records])
     return {
-        "n": n, "channels": channels, "kernel": kernel, "width": width, "p": p, "xi": xi,
-        "trials": trials, "max_iters": max_iters, "u_norm": circulant_norm(u), **rows,
+        "n": s.n, "channels": s.channels, "kernel": s.kernel, "width": s.width, "p": s.p,
+        "xi": s.xi, "trials": s.trials, "max_iters": s.max_iters, "u_norm": circulant_norm(u),
+        **rows,
     }  # fmt: skip
 
 
@@ -108,32 +101,21 @@ def _fit(
     return run_batch(problems, method, generator=gen, device="cpu")
 
 
-# --- `untrained-cs reproduce thm2` (see :mod:`.claims`) ---------------------------------
-
-TITLE = "Theorems 2 and 3: ReLU(UC)v fitted by gradient descent against eq (13)"
-SETTINGS = {
-    "smoke": replace(DEFAULTS, n=32, channels=64, ms=(4, 8, 16), trials=2, max_iters=200),
-    # Theorem 3's small step needs many iterations: a cap that lets most fits converge
-    "cpu": replace(DEFAULTS, max_iters=20000),
-    # the paper states the theorems without sizes: its "scale" is this project's defaults
-    "paper": DEFAULTS,
-}
-
-
-def data(settings: Theorem2Defaults, seed: int = 0) -> dict[str, Any]:
-    return theorem2_data(settings.n, settings.channels, settings.kernel, settings.width,
-                         settings.p, settings.ms, settings.xi, settings.trials,
-                         settings.max_iters, seed)  # fmt: skip
-
-
 def plot(data: dict[str, Any], folder: Path) -> list[str]:
-    from ..plots.theory import theorem2
-
-    theorem2(folder / "thm2.png", data)
+    """The curve's picture in ``folder``."""
+    draw(folder / "thm2.png", data)
     return ["thm2.png"]
 
 
+def draw(path: Path, data: dict[str, Any]) -> None:
+    """Error and bound over m (:func:`untrained_cs.plots.theory.theorem2`)."""
+    from ..plots.theory import theorem2
+
+    theorem2(path, data)
+
+
 def claims(data: dict[str, Any]) -> list[Claim]:
+    """The bound (13), the error falling with m, and Theorem 3's GD converging."""
     ratio = max(data["ratio"])
     err = data["error"]
     reasons = [r for per_m in data["stop_reasons"] for r in per_m]
@@ -161,3 +143,28 @@ def claims(data: dict[str, Any]) -> list[Claim]:
             f"{data['max_iters']} before the convergence rule",
         ),  # fmt: skip
     ]
+
+
+def summary(settings: Theorem2Settings, data: dict[str, Any]) -> str:
+    """The tool's one line."""
+    errs = ", ".join(f"{e:.2g}" for e in data["error"])
+    return f"two-layer p={settings.p}: error over m {list(settings.ms)}: {errs}"
+
+
+def memory(settings: Theorem2Settings) -> dict[str, int]:
+    """The batched generators' parameters, activations and gradients (float64 bound)."""
+    return {"generators": 24 * 8 * settings.trials * settings.n * settings.channels}
+
+
+TOOL = Tool(
+    help="Theorems 2/3: ReLU(UC)v by GD, error vs eq (13)",
+    settings_type=Theorem2Settings, data=data, plot=draw, summary=summary, memory=memory,
+)  # fmt: skip
+SETTINGS = {
+    "smoke": Theorem2Settings(n=32, channels=64, ms=(4, 8, 16), trials=2, max_iters=200),
+    # Theorem 3's small step needs many iterations: a cap that lets most fits converge
+    "cpu": Theorem2Settings(max_iters=20000),
+    # the paper states the theorems without sizes: its "scale" is this project's defaults
+    "paper": Theorem2Settings(),
+}
+EXPERIMENT = Experiment(TITLE, Theorem2Settings, SETTINGS, data, plot, claims, tool=TOOL)

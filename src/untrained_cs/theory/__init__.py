@@ -1,4 +1,10 @@
-"""The paper's theory as tools: trigonometric basis, kernel weights, Jacobian spectra, bounds."""
+"""The paper's theory as mathematics: trigonometric basis, kernel weights, Jacobians and
+their spectra, the theorems' bounds.
+
+Nothing here fits a generator or builds a problem: those runners are
+:mod:`untrained_cs.experiments`'. The modules depend on torch, numpy, scipy (lazily) and
+the operator interface only, so every other package may use them.
+"""
 
 from .basis import (
     energy_spectrum,
@@ -10,16 +16,15 @@ from .basis import (
     smooth_signal,
     trig_basis,
 )
-from .jacobian import dense_jacobian, gram_matrix, singular_values, top_singular
-from .linear_theorem import min_norm_estimate, theorem1_bound, theorem1_curve
-from .spectrum import spectrum_across_iterations
+from .jacobian import dense_jacobian, gram_matrix, singular_values, summation_matrix, top_singular
+from .linear_theorem import min_norm_estimate, theorem1_bound
+from .spectrum import relative_change
 from .two_layer_theorem import theorem2_bound, theorem3_step
 from .weights import (
     explicit_eigenvalues,
     explicit_sigma,
     fit_gamma,
     kernel_weights,
-    monte_carlo_sigma,
     sorted_weights,
 )
 
@@ -33,17 +38,16 @@ __all__ = [
     "gram_matrix",
     "kernel_weights",
     "min_norm_estimate",
-    "monte_carlo_sigma",
     "orthonormality_error",
     "paper_functions",
     "paper_index_column",
     "project",
+    "relative_change",
     "singular_values",
     "smooth_signal",
     "sorted_weights",
-    "spectrum_across_iterations",
+    "summation_matrix",
     "theorem1_bound",
-    "theorem1_curve",
     "theorem2_bound",
     "theorem3_step",
     "top_singular",

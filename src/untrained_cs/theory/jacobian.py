@@ -6,6 +6,10 @@ Jacobian at once. Dense Jacobians vmap that product over a chunk of rows (one ba
 backward per chunk instead of one backward per row). When the dense matrix would not fit,
 the top singular values come from Lanczos (ARPACK, via scipy) on J J^T, each product being
 one vjp followed by one jvp — the Jacobian is never formed.
+
+The network is any ``torch.nn.Module`` whose ``forward()`` takes no input and returns its
+members' outputs ``[B, *out_shape]`` (a :class:`~untrained_cs.generators.Generator`); this
+module needs nothing else of it.
 """
 
 from __future__ import annotations
@@ -15,34 +19,39 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from torch import nn
 from torch.func import functional_call, jvp, vjp, vmap
 
 if TYPE_CHECKING:
     from scipy.sparse.linalg import LinearOperator
 
-from ..generators.base import Generator
 from ..operators.base import Operator
 
 Params = dict[str, torch.Tensor]
 
 
-def trainable(gen: Generator) -> Params:
+def trainable(gen: nn.Module) -> Params:
     """The generator's trainable parameters, detached (a copy of the references)."""
     return {k: p.detach() for k, p in gen.named_parameters() if p.requires_grad}
 
 
 def output_map(
-    gen: Generator, operator: Operator | None = None
+    gen: nn.Module, operator: Operator | None = None
 ) -> Callable[[Params], torch.Tensor]:
-    """θ ↦ G(θ) (or A G(θ)) flattened per member to ``[B, rows]``."""
-    if operator is not None and tuple(operator.in_shape) != tuple(gen.out_shape):
-        raise ValueError(
-            f"{type(operator).__name__} expects signals of shape {list(operator.in_shape)}, "
-            f"but {type(gen).__name__} produces {list(gen.out_shape)}"
-        )
+    """θ ↦ G(θ) (or A G(θ)) flattened per member to ``[B, rows]``.
+
+    A generator output whose shape is not the operator's input shape raises ``ValueError``
+    at the first evaluation (before any product).
+    """
 
     def f(params: Params) -> torch.Tensor:
         out = functional_call(gen, params, ())
+        if operator is not None and tuple(operator.in_shape) != tuple(out.shape[1:]):
+            raise ValueError(
+                f"{type(operator).__name__} expects signals of shape "
+                f"{list(operator.in_shape)}, but {type(gen).__name__} produces "
+                f"{list(out.shape[1:])}"
+            )
         out = out.reshape(out.shape[0], -1)
         return operator.matvec(out) if operator is not None else out
 
@@ -58,7 +67,7 @@ def _basis_cotangents(rows: range, batch: int, total: int, like: torch.Tensor) -
 
 
 def dense_jacobian(
-    gen: Generator, operator: Operator | None = None, chunk_size: int = 128
+    gen: nn.Module, operator: Operator | None = None, chunk_size: int = 128
 ) -> torch.Tensor:
     r"""The Jacobian of θ ↦ G(θ) (or A G(θ)) per member, ``[B, rows, P]``.
 
@@ -85,7 +94,7 @@ def dense_jacobian(
 
 
 def gram_matrix(
-    gen: Generator, operator: Operator | None = None, chunk_size: int = 64
+    gen: nn.Module, operator: Operator | None = None, chunk_size: int = 64
 ) -> torch.Tensor:
     r"""J J^T per member, ``[B, rows, rows]``, matrix-free: column i is J(J^T e_i).
 
@@ -127,7 +136,7 @@ def left_singular_vectors(jac: torch.Tensor, r: int) -> torch.Tensor:
     return evecs.flip(-1)[:, :r]
 
 
-def gram_operator(gen: Generator, operator: Operator | None = None) -> LinearOperator:
+def gram_operator(gen: nn.Module, operator: Operator | None = None) -> LinearOperator:
     r"""J J^T of a one-member generator as a scipy ``LinearOperator`` (float64 in/out).
 
     Each product is one vjp (J^T x) and one jvp (J t) in the generator's dtype.
@@ -136,11 +145,13 @@ def gram_operator(gen: Generator, operator: Operator | None = None) -> LinearOpe
     # of the package's theory (the basis of every p-smooth problem) would pay otherwise
     from scipy.sparse.linalg import LinearOperator
 
-    if gen.batch != 1:
-        raise ValueError(f"matrix-free spectra need a one-member generator, got batch {gen.batch}")
     f = output_map(gen, operator)
     params = trainable(gen)
     out, pullback = vjp(f, params)  # type: ignore[misc]
+    if out.shape[0] != 1:
+        raise ValueError(
+            f"matrix-free spectra need a one-member generator, got batch {out.shape[0]}"
+        )
     rows = out.shape[1]
 
     def matvec(x: np.ndarray) -> np.ndarray:
@@ -153,7 +164,7 @@ def gram_operator(gen: Generator, operator: Operator | None = None) -> LinearOpe
 
 
 def top_singular(
-    gen: Generator,
+    gen: nn.Module,
     k: int,
     operator: Operator | None = None,
     tol: float = 1e-6,
@@ -183,7 +194,7 @@ def top_singular(
     return np.sqrt(np.maximum(evals[order], 0.0)), evecs[:, order]
 
 
-def running_sum_jacobian(gen: Generator, initial: Params | None = None) -> torch.Tensor:
+def running_sum_jacobian(gen: nn.Module, initial: Params | None = None) -> torch.Tensor:
     r"""The matrix the authors' Figure-4 notebook computes, ``[rows, P]`` (one member).
 
     That loop calls ``backward`` on each output entry in turn without zeroing the
@@ -192,15 +203,16 @@ def running_sum_jacobian(gen: Generator, initial: Params | None = None) -> torch
     \partial G_l/\partial\theta — a running sum of the Jacobian's rows, not row i of J.
     Written here by that very procedure so that it can be compared with :func:`dense_jacobian`.
     """
-    if gen.batch != 1:
-        raise ValueError("running_sum_jacobian reproduces a one-member computation")
     params = [p for p in gen.parameters() if p.requires_grad]
     names = [k for k, p in gen.named_parameters() if p.requires_grad]
     saved = [p.grad for p in params]
     try:
         for name, p in zip(names, params, strict=True):
             p.grad = None if initial is None else initial[name].detach().clone().to(p)
-        out = gen().reshape(-1)
+        out = gen()
+        if out.shape[0] != 1:
+            raise ValueError("running_sum_jacobian reproduces a one-member computation")
+        out = out.reshape(-1)
         rows = []
         for i in range(out.numel()):
             out[i].backward(retain_graph=True)
@@ -209,6 +221,16 @@ def running_sum_jacobian(gen: Generator, initial: Params | None = None) -> torch
     finally:
         for p, g in zip(params, saved, strict=True):
             p.grad = g
+
+
+def summation_matrix(n: int) -> torch.Tensor:
+    """The running sum alone, ``[n, n]`` float64: L_il = 1 for l ≤ i, else 0.
+
+    :func:`running_sum_jacobian` is L J + 1 gᵀ, so L's own singular vectors and values
+    (sines of half-integer frequencies, σ_k ∝ 1/(2k − 1) roughly) are a reference that
+    holds no network.
+    """
+    return torch.tril(torch.ones(n, n, dtype=torch.float64))
 
 
 def _grad(p: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ For y = A x^* and plain gradient descent from C_0 iid N(0, \omega^2),
     \sum_{i>2m/3}\sigma_i^2 + \xi^2\|x^*\|^2 \qquad (13)
 
 with \sigma the kernel weights of eq (11) (descending) and w_i the matching trigonometric
-functions. The curve over m is :func:`untrained_cs.experiments.theorem2.theorem2_data`.
+functions. The curve over m is :func:`untrained_cs.experiments.theorem2.data`.
 """
 
 from __future__ import annotations

@@ -123,35 +123,6 @@ def spectral_deviation(estimate: torch.Tensor, reference: torch.Tensor) -> float
     return float(torch.linalg.matrix_norm(est - ref, 2) / torch.linalg.matrix_norm(ref, 2))
 
 
-def monte_carlo_sigma(
-    u: torch.Tensor, channels: int, draws: int = 2, seed: int = 0, chunk_size: int | None = None
-) -> torch.Tensor:
-    r"""Monte-Carlo E[J_G(C) J_G(C)^T] of the two-layer generator with kernel u, ``[n, n]``.
-
-    ``draws`` random C (each with k = ``channels`` channels) are one batched
-    :class:`~untrained_cs.generators.TwoLayerGenerator`; each member's J J^T is formed
-    matrix-free (one vjp and one jvp per basis vector) and the members are averaged.
-    ``chunk_size`` rows go through one vmapped product (default: ~2^22 parameter values
-    per chunk, so memory stays bounded for large k).
-    """
-    from ..generators.two_layer import TwoLayerGenerator
-    from .jacobian import gram_matrix
-
-    u = _check_kernel(u)
-    if draws < 1:
-        raise ValueError(f"monte_carlo_sigma needs draws >= 1, got {draws}")
-    gen = TwoLayerGenerator(
-        out_shape=(1, u.numel()),
-        channels=channels,
-        kernel=u.to(torch.float32),
-        seed=[seed + d for d in range(draws)],
-        theorem3_xi=None,
-    )
-    if chunk_size is None:
-        chunk_size = max(1, min(64, 2**22 // (channels * u.numel() * draws)))
-    return gram_matrix(gen, chunk_size=chunk_size).to(torch.float64).mean(dim=0)
-
-
 def subspace_alignment(vectors: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
     r"""Cosines of the principal angles between span(vectors) and span(basis), descending.
 
