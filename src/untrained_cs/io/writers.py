@@ -52,10 +52,11 @@ def write_estimate(
             import tifffile
 
             image = np.moveaxis(data, 0, -1) if data.ndim == 3 else data
+            rgb = data.ndim == 3 and data.shape[0] == 3
+            if image.shape[-1] == 1:
+                image = np.squeeze(image, -1)
             names.append(f"{stem}.tiff")
-            tifffile.imwrite(
-                folder / names[-1], np.squeeze(image, -1) if image.shape[-1] == 1 else image
-            )
+            tifffile.imwrite(folder / names[-1], image, photometric="rgb" if rgb else "minisblack")
         elif fmt == "nifti":
             names.append(f"{stem}.nii.gz")
             write_nifti(folder / names[-1], data, affine)
