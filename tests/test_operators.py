@@ -21,27 +21,35 @@ from untrained_cs.operators import (
 from untrained_cs.operators.transforms import dct, idct
 
 SPECS = sorted(OPERATORS)
+#: every registered operator with each option set its entry asks the tests to build
+CASES = [
+    pytest.param(name, options, id=name + "".join(f"-{k}={v}" for k, v in options.items()))
+    for name in SPECS
+    for options in OPERATORS[name].test_options
+]
 
 
-@pytest.mark.parametrize("name", SPECS)
-def test_adjoint(name, device):
+def build(name, ratio, seed, options=None):
     spec = OPERATORS[name]
-    op = spec.build(spec.test_shape, 0.5, 3).to(device)
-    assert dot_test(op, rtol=spec.rtol).passed
+    return make_operator(name, spec.test_shape, ratio, seed, options)
 
 
-@pytest.mark.parametrize("name", SPECS)
-def test_linearity(name, device):
-    spec = OPERATORS[name]
-    op = spec.build(spec.test_shape, 0.4, 5).to(device)
-    assert linearity_test(op, rtol=max(spec.rtol, 1e-6)).passed
+@pytest.mark.parametrize("name, options", CASES)
+def test_adjoint(name, options, device):
+    op = build(name, 0.5, 3, options).to(device)
+    assert dot_test(op, rtol=OPERATORS[name].rtol).passed
 
 
-@pytest.mark.parametrize("name", SPECS)
-def test_autograd_vjp_equals_adjoint(name, device):
-    spec = OPERATORS[name]
-    op = spec.build(spec.test_shape, 0.5, 7).to(device)
-    assert vjp_test(op, rtol=max(spec.rtol, 1e-6)).passed
+@pytest.mark.parametrize("name, options", CASES)
+def test_linearity(name, options, device):
+    op = build(name, 0.4, 5, options).to(device)
+    assert linearity_test(op, rtol=max(OPERATORS[name].rtol, 1e-6)).passed
+
+
+@pytest.mark.parametrize("name, options", CASES)
+def test_autograd_vjp_equals_adjoint(name, options, device):
+    op = build(name, 0.5, 7, options).to(device)
+    assert vjp_test(op, rtol=max(OPERATORS[name].rtol, 1e-6)).passed
 
 
 @pytest.mark.parametrize("name", [n for n in SPECS if OPERATORS[n].norm_factor is not None])
@@ -52,14 +60,14 @@ def test_norm_in_expectation(name):
     assert mean == pytest.approx(spec.norm_factor(ratio), rel=0.1)
 
 
-@pytest.mark.parametrize("name", SPECS)
-def test_independent_draws_batch_like_single_ones(name):
+@pytest.mark.parametrize("name, options", CASES)
+def test_independent_draws_batch_like_single_ones(name, options):
     spec = OPERATORS[name]
-    many = spec.build(spec.test_shape, 0.5, [11, 12, 13])
+    many = build(name, 0.5, [11, 12, 13], options)
     x = torch.randn(3, *spec.test_shape)
     y = many(x)
     for b, s in enumerate([11, 12, 13]):
-        single = spec.build(spec.test_shape, 0.5, s)
+        single = build(name, 0.5, s, options)
         torch.testing.assert_close(y[b : b + 1], single(x[b : b + 1]))
 
 
