@@ -24,8 +24,9 @@ def expand_to(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def spatial_ndim(in_shape: tuple[int, ...]) -> int:
-    """Spatial axes of a signal ``[C, *spatial]``: 1 for ``[C, n]``/``[n]``, else the last 2."""
-    return 1 if len(in_shape) <= 2 else 2
+    """Spatial axes of a signal ``[C, *spatial]``: 1 for ``[C, n]``/``[n]``, 2 for images
+    ``[C, H, W]``, 3 for volumes ``[C, D, H, W]``."""
+    return max(1, min(3, len(in_shape) - 1))
 
 
 def member_norm(t: torch.Tensor) -> torch.Tensor:

@@ -77,10 +77,10 @@ def _along(fn, t: torch.Tensor, axis: int, bank: torch.Tensor) -> torch.Tensor:
 
 
 class WaveletTransform:
-    """The orthonormal periodised wavelet transform W over the last one or two axes.
+    """The orthonormal periodised wavelet transform W over the last one, two or three axes.
 
     Args:
-        spatial: the transformed sizes, ``(n,)`` (1D) or ``(H, W)`` (2D).
+        spatial: the transformed sizes, ``(n,)`` (1D), ``(H, W)`` (2D) or ``(D, H, W)`` (3D).
         wavelet: an orthogonal PyWavelets name; levels: requested levels (capped so the
             approximation is not shorter than the filter, at least one level).
     """
@@ -88,8 +88,8 @@ class WaveletTransform:
     def __init__(
         self, spatial: tuple[int, ...], wavelet: str = WAVELET, levels: int = LEVELS
     ) -> None:
-        if len(spatial) not in (1, 2):
-            raise ValueError(f"WaveletTransform works on 1 or 2 axes, got sizes {spatial}")
+        if len(spatial) not in (1, 2, 3):
+            raise ValueError(f"WaveletTransform works on 1 to 3 axes, got sizes {spatial}")
         self.spatial = tuple(int(s) for s in spatial)
         self.wavelet = wavelet
         taps = pywt.Wavelet(wavelet).dec_len
@@ -145,14 +145,15 @@ class WaveletTransform:
 
 
 def wavelet_for(in_shape: tuple[int, ...], wavelet: str = WAVELET, levels: int = LEVELS):
-    """The transform for signals ``[C, n]`` / ``[n]`` (1D) or ``[C, H, W]`` and up (2D).
+    """The transform for signals ``[C, n]`` / ``[n]`` (1D), images ``[C, H, W]`` (2D) or
+    volumes ``[C, D, H, W]`` (3D); every channel is transformed on its own.
 
     Args:
         in_shape: an operator's input shape (channels first); wavelet, levels: as
             :class:`WaveletTransform`.
 
     Returns:
-        a :class:`WaveletTransform` over the last axis (1D) or the last two axes (2D).
+        a :class:`WaveletTransform` over the spatial axes.
     """
     return WaveletTransform(tuple(in_shape[-spatial_ndim(in_shape) :]), wavelet, levels)
 
