@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from untrained_cs.mri import fft2c, ifft2c, rss, simulated_maps
@@ -57,3 +58,21 @@ def test_simulated_maps_are_normalised_and_rss_recovers_the_image():
     torch.testing.assert_close(maps.abs().square().sum(0), torch.ones(20, 24))
     image = torch.rand(20, 24)
     torch.testing.assert_close(rss(maps * image), image, atol=1e-5, rtol=1e-5)
+
+
+def test_rss_equals_numpy_in_float64():
+    g = np.random.default_rng(3)
+    z = g.standard_normal((2, 4, 5, 6)) + 1j * g.standard_normal((2, 4, 5, 6))
+    ref = np.sqrt((np.abs(z) ** 2).sum(axis=-3))
+    np.testing.assert_allclose(rss(torch.from_numpy(z)).numpy(), ref, atol=1e-12)
+
+
+def test_fastmri_real_imaginary_layout_is_refused():
+    """A real [..., H, W, 2] tensor (fastMRI's layout) would be transformed over the wrong
+    axes: every helper refuses it, naming the conversion."""
+    pairs = torch.randn(3, 8, 6, 2)
+    for fn in (fft2c, ifft2c, rss):
+        with pytest.raises(ValueError, match=r"last axis is 2 .*view_as_complex"):
+            fn(pairs)
+    k = fft2c(torch.view_as_complex(pairs))
+    assert k.shape == (3, 8, 6) and k.is_complex()
