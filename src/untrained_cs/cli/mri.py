@@ -8,8 +8,9 @@ from typing import Any
 
 from ..defaults import fit_defaults
 from ..generators import GENERATORS
-from ..mri.masks import MASK_KINDS
+from ..mri.problem import MRIProblem
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec
+from ..problems.specs import MASK_KINDS, MRI_MODELS
 from ..resources import check_memory, generator_bytes
 from .common import (
     add_baseline_arguments,
@@ -61,7 +62,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--size", type=positive(int), default=None, help="resample the default slice")
     p.add_argument(
         "--model",
-        choices=("auto", "sense", "2ch"),
+        choices=MRI_MODELS,
         default=meas.model,
         help="sense (simulated maps, real image) or 2ch (re, im per coil; the default for "
         ".h5 files); auto picks sense when maps are known",
@@ -105,8 +106,11 @@ def headline(metrics: dict[str, Any]) -> str:
 
 
 def title(problem: Problem) -> str:
-    mask = problem.extra["mri"].mask
-    return f"{problem.extra['mri'].model} model, {mask.kind} mask {mask.achieved_acceleration:.2f}x"
+    """The run's title: forward model, mask kind and achieved acceleration."""
+    if not isinstance(problem, MRIProblem):
+        raise TypeError(f"`mri` titles MRI problems, got a {problem.kind} problem")
+    mask = problem.mri.mask
+    return f"{problem.mri.model} model, {mask.kind} mask {mask.achieved_acceleration:.2f}x"
 
 
 def check_resources(args: argparse.Namespace) -> None:

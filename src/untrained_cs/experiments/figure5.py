@@ -33,7 +33,7 @@ from ..generators.deep_decoder import DeepDecoder
 from ..methods import GeneratorFit
 from ..mri.baselines import GRIDS, mri_baselines
 from ..mri.masks import cartesian_mask
-from ..mri.problem import COIL_PEAK
+from ..mri.problem import COIL_PEAK, MRIProblem
 from ..operators.base import Operator
 from ..pipeline import error_function, fit_record
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, build
@@ -159,10 +159,11 @@ def counts(settings: Figure5Settings, seed: int = 0) -> list[dict[str, Any]]:
 
 def make_decoder(settings: Figure5Settings, problem: Problem) -> DeepDecoder:
     """The two-channel decoder of ``settings`` for ``problem`` (seed from its root seed)."""
+    assert isinstance(problem, MRIProblem)
     return DeepDecoder(
         problem.operator.in_shape, channels=settings.channels, layers=settings.layers,
         sigmoid=False, seed=member_seeds(problem.spec.seed, 1),
-        output_scale=problem.extra["mri"].output_scale(settings.coil_peak),
+        output_scale=problem.mri.output_scale(settings.coil_peak),
     )  # fmt: skip
 
 
@@ -201,7 +202,8 @@ def psnr_at(run: dict[str, Any], iteration: int) -> float | None:
 def one_acceleration(settings: Figure5Settings, acceleration: float, seed: int) -> dict:
     """The fit, the baselines and the counts at one acceleration."""
     problem = build(problem_spec(settings, acceleration, seed))
-    mri = problem.extra["mri"]
+    assert isinstance(problem, MRIProblem)
+    mri = problem.mri
     run = fit_one(settings, problem)
     start = time.perf_counter()
     base = mri_baselines(mri, settings.baselines, weight_choice="oracle")
