@@ -32,13 +32,14 @@ from ..fit import fit
 from ..generators.deep_decoder import DeepDecoder
 from ..methods import GeneratorFit
 from ..mri.baselines import GRIDS, mri_baselines
+from ..mri.data import DEFAULT_SIDE
 from ..mri.masks import cartesian_mask
 from ..mri.problem import COIL_PEAK, MRIProblem
 from ..operators.base import Operator
 from ..pipeline import error_function, fit_record
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, build
 from ..problems.seeds import derive_seed, member_seeds
-from ..resources import generator_bytes
+from ..resources import mri_bytes
 from .claims import NOT_COMPARABLE, Claim, Cost, check
 
 TITLE = "Figure 5: accelerated MRI, over-parameterised two-channel deep decoder"
@@ -52,8 +53,6 @@ CLEAR_DB = 3.0
 LONG_RUN = 10
 #: the logged curve and the scored estimate round differently: gaps this small are zero
 ROUNDING_DB = 0.01
-#: side of the default (dipy) slice when it is not resampled
-DEFAULT_SIDE = 256
 #: the cost probe times Adam steps at most this side (the cost is linear in the pixels)
 PROBE_SIDE = 128
 PROBE_STEPS = 3
@@ -359,9 +358,8 @@ def cost(settings: Figure5Settings) -> Cost:
     applies = sum(len(GRIDS[n]) * solver_iters.get(n, 0) for n in settings.baselines)
     count = len(settings.accelerations)
     seconds = scale * count * (step * settings.iterations + apply * applies)
-    n = height * width
-    peak = generator_bytes("deep-decoder", n, settings.channels, settings.layers)
-    peak += 16 * 8 * coils * n + 32 * coils * n  # k-space copies, as `mri` estimates them
+    peak = sum(mri_bytes("deep-decoder", height * width, settings.channels, settings.layers,
+                         coils).values())  # fmt: skip
     return Cost(seconds, int(peak), f"{PROBE_STEPS} timed Adam steps of the fit and of "
                 f"A, Aᵀ at {side}² on {dev}, scaled by the pixels, the iterations and "
                 "the baselines' weight grids × solver iteration caps")  # fmt: skip
