@@ -137,3 +137,23 @@ def test_noisy_data_stop_without_the_truth(tmp_path):
     assert main([*args, "--out", str(out)]) == 0
     assert json.loads((out / "metrics.json").read_text())["stop_rule"] == "discrepancy"
     assert run_cli([*TINY, "--stop", "discrepancy", "--out", str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "mri"])
+def test_options_offer_the_library_names_and_defaults(command):
+    from untrained_cs.cli import build_parser
+    from untrained_cs.fit.optim import OPTIMIZERS
+    from untrained_cs.methods import RECIPES, SOLVER_NAMES, STOPS, GeneratorFit, Solver
+    from untrained_cs.solvers import WEIGHT_CHOICES
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    actions = {a.dest: a for a in sub.choices[command]._actions}
+    assert list(actions["optimizer"].choices) == list(OPTIMIZERS)
+    assert tuple(actions["recipe"].choices) == RECIPES and tuple(actions["stop"].choices) == STOPS
+    assert tuple(actions["weight_choice"].choices) == WEIGHT_CHOICES
+    fit, solver = GeneratorFit(), Solver()
+    for name in ("optimizer", "recipe", "stop", "holdout_fraction"):
+        assert actions[name].default == getattr(fit, name), name
+    assert actions["weight_choice"].default == solver.weight_choice
+    assert set(SOLVER_NAMES) == {"zero_filled", "min_norm", "l1_wavelet", "tv"}
+    assert "10%" in actions["weight_choice"].help % {"default": "oracle"}

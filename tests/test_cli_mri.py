@@ -109,3 +109,16 @@ def run_cli(argv: list[str]) -> int:
         return main(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+
+
+def test_mri_refuses_a_slice_the_memory_cannot_hold(tmp_path, capsys, monkeypatch):
+    from untrained_cs import resources
+
+    monkeypatch.setattr(resources, "free_memory", lambda device="cpu": 1024)
+    out = tmp_path / "run"
+    assert main(["mri", *FAST, "--max-iters", "5", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    parts = resources.mri_bytes("deep-decoder", 32 * 32, 8, 3, 2)
+    assert parts["k-space"] == 2 * resources.mri_bytes("deep-decoder", 32 * 32, 8, 3, 1)["k-space"]
+    assert f"needs about {sum(parts.values()) / resources.GB:.3g} GB" in err
+    assert "fewer --coils" in err and len(err.splitlines()) == 1 and not out.exists()

@@ -109,7 +109,7 @@ def test_counts_match_the_built_problem_and_decoder(smoke):
     problem = build(f.problem_spec(settings, 8.0))
     assert f.make_decoder(settings, problem).num_parameters() == counted[0]["parameters"]
     # 2 coils x 32 rows x the sampled columns x (re, im)
-    mri = problem.extra["mri"]
+    mri = problem.mri
     assert counted[0]["measurements"] == 2 * 2 * 32 * mri.mask.sampled
 
 
@@ -129,7 +129,7 @@ def test_scaled_output_fixes_the_two_channel_fit():
     several dB higher (64², 2 coils, 4x: 4480 parameters > 4096 real measurements)."""
     settings = replace(f.SETTINGS["smoke"], size=64, channels=32, iterations=100)
     problem = build(f.problem_spec(settings, 4.0))
-    mri = problem.extra["mri"]
+    mri = problem.mri
     zf_psnr = mri.score(zero_filled(mri))[0]
     zf_max = mri.output_scale(1.0)  # max|zero-filled coil image|
     scaled = f.fit_one(settings, problem)

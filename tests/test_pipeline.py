@@ -54,7 +54,7 @@ def test_smooth_signals_run_through_the_same_pipeline():
 def test_mri_holdout_takes_sampled_entries_outside_the_centre_only():
     problem = build(ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(4.0)))
     stop = noisy_stop(problem, GeneratorFit(stop="holdout"))
-    mask = problem.extra["mri"].mask
+    mask = problem.mri.mask
     allowed = mask.columns.bool() & ~center_columns(32, mask.center_fraction).bool()
     assert stop.candidates is not None
     cols = stop.candidates.reshape(-1, 32).any(0)
@@ -144,7 +144,7 @@ def test_the_2ch_decoder_starts_at_the_scale_of_the_coil_images():
     spec = ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(acceleration=4, model="2ch"))
     problem = build(spec)
     gen = build_generator(problem, GeneratorFit(channels=8, layers=3))
-    mri = problem.extra["mri"]
+    mri = problem.mri
     assert gen.output_scale == pytest.approx(mri.output_scale()) and gen.output_scale < 1
     zero_filled = mri.operator.unsample(mri.y).abs().max()
     assert gen.output_scale * COIL_PEAK == pytest.approx(float(zero_filled), rel=1e-5)

@@ -137,3 +137,72 @@ def test_m_given_directly_and_smooth_signals():
     assert abs(float(p.truth.norm()) - 1.0) < 1e-6
     with pytest.raises(ValueError, match="m must be <= n"):
         build(ProblemSpec(SmoothSignal(16, 4), CSMeasurement(m=17)))
+
+
+def test_each_kind_answers_the_pipeline_through_its_typed_interface():
+    from untrained_cs.mri.problem import COIL_PEAK, MRIProblem
+    from untrained_cs.problems import CSProblem, Problem
+
+    image = build(ProblemSpec(ImageSignal("camera", 16), CSMeasurement(ratio=0.5)))
+    smooth = build(ProblemSpec(SmoothSignal(32, 3), CSMeasurement(m=16)))
+    sense = build(ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(4.0, model="sense")))
+    twoch = build(ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(4.0, model="2ch")))
+    assert isinstance(image, CSProblem) and isinstance(smooth, CSProblem)
+    assert isinstance(sense, MRIProblem) and isinstance(twoch, MRIProblem)
+    assert [p.kind for p in (image, smooth, sense, twoch)] == ["image", "smooth", "mri", "mri"]
+    assert [p.signed_output for p in (image, smooth, sense, twoch)] == [False, True, False, True]
+    # only images are compared with the truth by the engine itself
+    assert image.fit_truth is image.truth
+    assert smooth.fit_truth is None and sense.fit_truth is None and twoch.fit_truth is None
+    assert image.output_scale() == smooth.output_scale() == sense.output_scale() == 1.0
+    peak = float(twoch.mri.operator.unsample(twoch.y).abs().max())
+    assert twoch.output_scale() * COIL_PEAK == pytest.approx(peak, rel=1e-6)
+    assert image.holdout_candidates() is None and image.baseline_grid is None
+    assert image.facts() == {} and not hasattr(image, "extra")
+    out = torch.rand(2, *twoch.operator.in_shape)
+    assert twoch.to_image(out).shape == (2, *twoch.truth.shape)
+    torch.testing.assert_close(twoch.to_image(out), twoch.mri.images(out))
+    assert torch.equal(image.to_image(out), out)  # CS estimates are the outputs themselves
+    assert sense.facts()["model"] == "sense" and sense.facts()["achieved_acceleration"] == 4.0
+    with pytest.raises(TypeError, match="abstract"):
+        Problem(image.spec, image.truth, image.operator, image.y)  # type: ignore[abstract]
+
+
+def test_the_zero_filled_estimate_is_the_adjoint_unless_the_problem_has_its_own():
+    from untrained_cs.methods import Solver
+    from untrained_cs.mri.baselines import zero_filled
+    from untrained_cs.pipeline import run
+
+    image = build(ProblemSpec(ImageSignal("camera", 16), CSMeasurement(ratio=0.5)))
+    assert image.zero_filled() is None  # the plain adjoint, computed by the pipeline
+    expected = image.operator.adjoint(image.y)[0]
+    torch.testing.assert_close(run(image, Solver("zero_filled")).estimate, expected)
+    mri = build(ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(4.0)))
+    own = mri.zero_filled()
+    assert own is not None and torch.equal(own, zero_filled(mri.mri))
+    assert torch.equal(run(mri, Solver("zero_filled")).estimate, own)
+
+
+def test_mri_holdout_candidates_are_the_sampled_entries_outside_the_centre():
+    from untrained_cs.mri.masks import center_columns
+
+    problem = build(ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(4.0), seed=5))
+    held = problem.holdout_candidates()
+    assert held is not None and held.shape == problem.y.shape and held.dtype == torch.bool
+    mask = problem.mri.mask
+    outside = mask.columns.bool() & ~center_columns(32, mask.center_fraction).bool()
+    assert torch.equal(held[0, 0, 0], outside) and bool((held == held[:, :1, :1]).all())
+    assert 0 < int(outside.sum()) < mask.sampled
+
+
+def test_build_reaches_other_kinds_only_through_their_registered_builder(monkeypatch):
+    from untrained_cs.mri.problem import build_problem
+    from untrained_cs.problems import problem as module
+
+    spec = ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(4.0))
+    assert module.BUILDERS[MRISignal] is build_problem
+    monkeypatch.setattr(module, "BUILDERS", {})
+    with pytest.raises(ValueError, match="no builder of mri problems is registered"):
+        build(spec)
+    module.register_builder(MRISignal, lambda s: "built")
+    assert build(spec) == "built"

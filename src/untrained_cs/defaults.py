@@ -16,6 +16,9 @@ from typing import Any
 ADAM_LR = 0.005
 #: the iteration cap of "until convergence" when a problem kind names none
 MAX_ITERS = 20000
+#: the share of the measurement entries a hold-out rule keeps out (the fit's hold-out stop
+#: and the solvers' hold-out weight choice; project choice)
+HOLDOUT_FRACTION = 0.1
 
 #: The learning-rate schedules of a fit, as fit settings (fields of
 #: :class:`~untrained_cs.fit.schedule.Schedule`):

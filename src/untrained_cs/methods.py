@@ -12,14 +12,16 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .defaults import SCHEDULES, fit_defaults
+from .defaults import HOLDOUT_FRACTION, SCHEDULES, fit_defaults
+from .fit.optim import OPTIMIZERS
 from .fit.selection import STOP_RULES
 from .fit.stopping import StopRule
+from .generators.factory import GENERATORS as GENERATOR_NAMES
+from .solvers.baselines import BASELINES
+from .solvers.choose import WEIGHT_CHOICES
 
-GENERATOR_NAMES = ("deep-decoder", "dip", "two-layer", "linear")
-SOLVER_NAMES = ("zero_filled", "min_norm", "l1_wavelet", "tv")
-WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
-OPTIMIZERS = ("adam", "gd")
+#: a solver method: the zero-filled estimate (the problem's own) or a classical solver
+SOLVER_NAMES = ("zero_filled", *BASELINES)
 STOPS = ("auto", *STOP_RULES)
 #: "project": the schedule of :data:`~untrained_cs.defaults.SCHEDULES`, stopped at
 #: convergence (this library's fit);
@@ -48,7 +50,7 @@ class GeneratorFit:
     #: what ends the fit: "converge" (the convergence rule), "holdout", "discrepancy", or
     #: "auto": converge on noiseless data, else :data:`NOISY_DEFAULT`
     stop: str = "auto"
-    holdout_fraction: float = 0.1
+    holdout_fraction: float = HOLDOUT_FRACTION
     recipe: str = "project"
     #: two-layer only: the triangular kernel's half-width (None: the generator's default)
     kernel_width: float | None = None

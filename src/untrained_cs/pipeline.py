@@ -76,14 +76,9 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def problem_kind(problem: Problem) -> str:
-    """``image``, ``smooth`` or ``mri``: the key of the defaults that apply."""
-    return problem.spec.signal.kind
-
-
 def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
     """The method with every default filled in for this problem."""
-    return method.resolved(problem_kind(problem), problem.spec.noisy)
+    return method.resolved(problem.kind, problem.spec.noisy)
 
 
 def build_generator(
@@ -98,25 +93,18 @@ def build_generator(
         method.channels,
         method.layers,
         seed=member_seeds(problem.spec.seed, 1) if seeds is None else seeds,
-        signed=signed_output(problem),
+        signed=problem.signed_output,
         kernel_width=method.kernel_width,
-        output_scale=problem.extra["mri"].output_scale() if problem_kind(problem) == "mri" else 1.0,
+        output_scale=problem.output_scale(),
     )
-
-
-def signed_output(problem: Problem) -> bool:
-    """Whether the generator must reach negative values: p-smooth signals (unit norm, both
-    signs) and the 2ch MRI model's (re, im) coil images; images lie in [0, 1] (sigmoid)."""
-    kind = problem_kind(problem)
-    return kind == "smooth" or (kind == "mri" and problem.extra["mri"].model == "2ch")
 
 
 def error_function(problems: Sequence[Problem]) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """Generator outputs → per member MSE / data_range² against its own truth, in the
-    truth's space (MRI magnitudes, signals not in [0, 1]); None for images, whose plain
-    comparison the engine makes itself."""
+    truth's space (MRI magnitudes, signals not in [0, 1]); None when the problems give the
+    engine a truth to compare outputs with itself (:attr:`Problem.fit_truth`: images)."""
     first = problems[0]
-    if problem_kind(first) == "image":
+    if first.fit_truth is not None:
         return None
     truth = torch.stack([p.truth for p in problems])
     scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
@@ -181,7 +169,7 @@ def _start(
     device: str | torch.device,
     control: FitControl,
 ) -> FitState:
-    truth = problem.truth if problem_kind(problem) == "image" else None
+    truth = problem.fit_truth
     error = error_function([problem])
     if control.resume is not None:
         return FitState.load(control.resume, generator, problem.operator, problem.y, truth,
@@ -202,17 +190,9 @@ def _start(
 
 def noisy_stop(problem: Problem, method: GeneratorFit) -> NoisyStop:
     """The engine's stopping rule for a resolved method: hold-out entries drawn from the
-    root seed (for MRI outside the fully sampled centre), the problem's noise level."""
-    candidates = None
-    mri = problem.extra.get("mri")
-    if mri is not None and method.stop == "holdout":
-        from .mri.masks import center_columns
-
-        cols = (
-            mri.mask.columns.bool()
-            & ~center_columns(mri.mask.columns.numel(), mri.mask.center_fraction).bool()
-        )
-        candidates = cols.expand(*problem.y.shape).clone()  # [1, coils, H, W]
+    root seed among the problem's candidates (MRI: outside the fully sampled centre), the
+    problem's noise level."""
+    candidates = problem.holdout_candidates() if method.stop == "holdout" else None
     return NoisyStop(
         method.stop,
         noise_std=problem.noise_std or None,
@@ -296,11 +276,11 @@ def run_batch(
     operator, y = stack_dense(problems)
     seeds = [member_seeds(p.spec.seed, 1)[0] for p in problems]
     gen = generator or build_generator(first, method, seeds)
-    truth = torch.stack([p.truth for p in problems])
+    truth = torch.stack([p.truth for p in problems]) if first.fit_truth is not None else None
     held_seeds = tuple(derive_seed(p.spec.seed, "holdout") for p in problems)
     result = fit(
         gen, operator, y,
-        truth=truth if problem_kind(first) == "image" else None,
+        truth=truth,
         error=error_function(problems),
         optimizer=method.optimizer, lr=method.lr, device=device, compact=compact,
         stop=replace(noisy_stop(first, method), seed=held_seeds), cap=cap, callback=callback,
@@ -333,8 +313,10 @@ def stack_dense(problems: Sequence[Problem]) -> tuple[MatrixOperator, torch.Tens
 def run_solver(problem: Problem, method: Solver, *, device: str | torch.device = "auto") -> Record:
     """:func:`run` for a classical solver (its weight chosen by ``method.weight_choice``).
 
-    ``zero_filled`` is the adjoint applied to y (for MRI: the RSS of the zero-filled coil
-    images); the others run on the problem's own operator (:mod:`untrained_cs.solvers`).
+    ``zero_filled`` is Aᵀ y in the truth's space unless the problem has its own
+    (:meth:`Problem.zero_filled`: for MRI the RSS of the zero-filled coil images); the
+    others run on the problem's own operator (:mod:`untrained_cs.solvers`), on its weight
+    grid (:attr:`Problem.baseline_grid`).
     """
     from .fit.inputs import on_device, resolve_device
     from .solvers import run_baselines, truth_score
@@ -344,12 +326,7 @@ def run_solver(problem: Problem, method: Solver, *, device: str | torch.device =
     if method.name == "zero_filled":
         estimate, weight, choice = _zero_filled(problem, dev), None, None
     else:
-        mri, grid = problem.extra.get("mri"), None
         oracle = method.weight_choice == "oracle"
-        if mri is not None:
-            from .mri.baselines import GRIDS
-
-            grid = GRIDS
         operator = on_device(problem.operator, dev)
         result = run_baselines(
             operator,
@@ -359,7 +336,7 @@ def run_solver(problem: Problem, method: Solver, *, device: str | torch.device =
             score=truth_score(problem.truth[None], problem.data_range) if oracle else None,
             weight_choice=method.weight_choice,
             noise_std=problem.noise_std or None,
-            grid=grid,
+            grid=problem.baseline_grid,
             seed=derive_seed(problem.spec.seed, "holdout"),
         )[method.name]
         estimate, weight, choice = result.image[0], result.weight, result.weight_choice
@@ -379,13 +356,12 @@ def run_solver(problem: Problem, method: Solver, *, device: str | torch.device =
 
 
 def _zero_filled(problem: Problem, dev: torch.device) -> torch.Tensor:
+    """The problem's own zero-filled estimate, else Aᵀ y on ``dev`` in the truth's space."""
     from .fit.inputs import on_device
 
-    mri = problem.extra.get("mri")
-    if mri is not None:
-        from .mri.baselines import zero_filled
-
-        return zero_filled(mri)
+    estimate = problem.zero_filled()
+    if estimate is not None:
+        return estimate
     with torch.no_grad():
         x = on_device(problem.operator, dev).adjoint(problem.y.to(dev))
     return problem.to_image(x).cpu()[0]

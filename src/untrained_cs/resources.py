@@ -64,6 +64,20 @@ def generator_bytes(name: str, n: int, channels: int, layers: int, members: int 
     return members * (params + acts)
 
 
+def mri_bytes(generator: str, n: int, channels: int, layers: int, coils: int) -> dict[str, int]:
+    """An MRI reconstruction's memory by part: the k-space and its copies (complex, several
+    per coil), and the generator (:func:`generator_bytes`) with its coil-image activations.
+
+    Args:
+        generator, channels, layers: the generator; n: pixels of the k-space grid H x W;
+        coils: receive coils.
+    """
+    return {
+        "k-space": 16 * 8 * coils * n,
+        "generator": generator_bytes(generator, n, channels, layers) + 32 * coils * n,
+    }
+
+
 def check_memory(parts: dict[str, int], hint: str, device: str | torch.device = "cpu") -> None:
     """Raise ``ValueError`` when the parts' sum passes :data:`HEADROOM` of the free memory."""
     need = sum(parts.values())

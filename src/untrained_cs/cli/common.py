@@ -126,22 +126,25 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
     ones (None) are resolved there for the chosen generator.
     """
     from ..defaults import ADAM_LR, SCHEDULES, fit_defaults
+    from ..fit.optim import OPTIMIZERS
+    from ..methods import RECIPES, GeneratorFit
+    from ..problems import ProblemSpec
 
     rule, dd = StopRule(), fit_defaults(problem_kind, "deep-decoder")
     g = p.add_argument_group("fit")
     g.add_argument(
         "--optimizer",
-        choices=["adam", "gd"],
-        default="adam",
+        choices=list(OPTIMIZERS),
+        default=GeneratorFit.optimizer,
         help="Adam (published practice; --schedule below) or plain GD",
     )
     g.add_argument(
         "--recipe",
-        choices=["project", "published"],
-        default="project",
+        choices=RECIPES,
+        default=GeneratorFit.recipe,
         help="project: the --schedule below, stopped at convergence; published: the "
-        "published deep-decoder practice, Adam at a constant lr 0.005 unless --lr, for exactly "
-        "--max-iters iterations (default %(default)s)",
+        f"published deep-decoder practice, Adam at a constant lr {ADAM_LR:g} unless --lr, for "
+        "exactly --max-iters iterations (default %(default)s)",
     )
     g.add_argument(
         "--schedule",
@@ -181,7 +184,7 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
     g.add_argument(
         "--seed",
         type=integer(0, 2**63 - 1),
-        default=0,
+        default=ProblemSpec.seed,
         help="root seed: the generator's, the operator's and the noise's seeds derive from it",
     )
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -197,12 +200,12 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
 
 def add_stop_arguments(g: Any) -> None:
     """--stop and --holdout-fraction: what ends a fit on noisy data."""
-    from ..methods import NOISY_DEFAULT, STOPS
+    from ..methods import NOISY_DEFAULT, STOPS, GeneratorFit
 
     g.add_argument(
         "--stop",
         choices=STOPS,
-        default="auto",
+        default=GeneratorFit.stop,
         help="what ends the fit: the convergence rule, the iterate of lowest residual on "
         "held-out measurements, or the discrepancy principle (needs the noise level); auto: "
         f"converge on noiseless data, {NOISY_DEFAULT} on noisy data (default %(default)s)",
@@ -210,14 +213,16 @@ def add_stop_arguments(g: Any) -> None:
     g.add_argument(
         "--holdout-fraction",
         type=number(0.0, 1.0, open_low=True),
-        default=0.1,
+        default=GeneratorFit.holdout_fraction,
         help="share of the measurements held out by --stop holdout (default %(default)s)",
     )
 
 
 def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:
     """--baselines and --weight-choice: classical solvers on the problem's own operator."""
-    from ..methods import SOLVER_NAMES, WEIGHT_CHOICES
+    from ..defaults import HOLDOUT_FRACTION
+    from ..methods import SOLVER_NAMES, Solver
+    from ..solvers import WEIGHT_CHOICES
 
     g = p.add_argument_group("baselines")
     g.add_argument(
@@ -228,9 +233,10 @@ def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:
     g.add_argument(
         "--weight-choice",
         choices=WEIGHT_CHOICES,
-        default="oracle",
+        default=Solver.weight_choice,
         help="how ℓ1/TV weights are picked: by the ground truth (oracle), the discrepancy "
-        "principle (needs the noise level) or a held-out 10%% of y (default %(default)s)",
+        f"principle (needs the noise level) or a held-out {HOLDOUT_FRACTION:.0%}% of y "
+        "(default %(default)s)",
     )
 
 

@@ -8,9 +8,12 @@ from typing import Any
 
 from ..defaults import fit_defaults
 from ..generators import GENERATORS
-from ..mri.masks import MASK_KINDS
+from ..mri.data import DEFAULT_SIDE
+from ..mri.masks import DEFAULT_CENTER
+from ..mri.problem import MRIProblem
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec
-from ..resources import check_memory, generator_bytes
+from ..problems.specs import MASK_KINDS, MRI_MODELS
+from ..resources import check_memory, mri_bytes
 from .common import (
     add_baseline_arguments,
     add_fit_arguments,
@@ -27,13 +30,15 @@ BASELINES = "zero_filled,l1_wavelet,tv"
 
 def add_parser(sub: Any) -> None:
     sig, meas = MRISignal(), MRIMeasurement()
+    centres = ", ".join(f"{f:g} at {r:g}x" for r, f in DEFAULT_CENTER.items())
     p = sub.add_parser(
         "mri",
         help="reconstruct an MRI slice from undersampled multi-coil k-space",
         description="Reconstruct an MRI slice from Cartesian-undersampled k-space with an "
         "un-trained generator, fitted until convergence, next to zero-filling, l1-wavelet "
         "and TV baselines solved on the same forward model. Default: dipy's T1 slice "
-        f"(256x256), {sig.coils} simulated coils, {meas.acceleration:g}x random mask; a "
+        f"({DEFAULT_SIDE}x{DEFAULT_SIDE}), {sig.coils} simulated coils, "
+        f"{meas.acceleration:g}x {meas.mask} mask; a "
         f"{DEFAULTS['layers']}-layer, {DEFAULTS['channels']}-channel deep decoder, Adam lr "
         f"{DEFAULTS['lr']:g}, at most {DEFAULTS['max_iters']} iterations.",
     )
@@ -42,13 +47,16 @@ def add_parser(sub: Any) -> None:
         "--slice", type=integer(0), default=None, help="slice of the .h5 (default middle)"
     )
     p.add_argument(
-        "--acceleration", type=number(1.0), default=meas.acceleration, help="R >= 1 (default 8)"
+        "--acceleration",
+        type=number(1.0),
+        default=meas.acceleration,
+        help="R >= 1 (default %(default)g)",
     )
     p.add_argument(
         "--center-fraction",
         type=number(0.0, 1.0),
         default=None,
-        help="fully sampled centre fraction (default 0.08 at 4x, 0.04 at 8x)",
+        help=f"fully sampled centre fraction (default {centres}; in proportion at other R)",
     )
     p.add_argument("--mask", choices=MASK_KINDS, default=meas.mask)
     p.add_argument(
@@ -61,7 +69,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--size", type=positive(int), default=None, help="resample the default slice")
     p.add_argument(
         "--model",
-        choices=("auto", "sense", "2ch"),
+        choices=MRI_MODELS,
         default=meas.model,
         help="sense (simulated maps, real image) or 2ch (re, im per coil; the default for "
         ".h5 files); auto picks sense when maps are known",
@@ -105,18 +113,15 @@ def headline(metrics: dict[str, Any]) -> str:
 
 
 def title(problem: Problem) -> str:
-    mask = problem.extra["mri"].mask
-    return f"{problem.extra['mri'].model} model, {mask.kind} mask {mask.achieved_acceleration:.2f}x"
+    """The run's title: forward model, mask kind and achieved acceleration."""
+    if not isinstance(problem, MRIProblem):
+        raise TypeError(f"`mri` titles MRI problems, got a {problem.kind} problem")
+    mask = problem.mri.mask
+    return f"{problem.mri.model} model, {mask.kind} mask {mask.achieved_acceleration:.2f}x"
 
 
 def check_resources(args: argparse.Namespace) -> None:
     """Refuse, before loading anything, a slice or coil count the machine cannot hold."""
-    side = args.size or 256
-    n = side * side
-    coils = args.coils
-    parts = {
-        "k-space": 16 * 8 * coils * n,
-        "generator": generator_bytes(args.generator, n, args.channels, args.layers)
-        + 32 * coils * n,
-    }
+    side = args.size or DEFAULT_SIDE
+    parts = mri_bytes(args.generator, side * side, args.channels, args.layers, args.coils)
     check_memory(parts, "use a smaller --size or fewer --coils")

@@ -115,27 +115,12 @@ def assemble(
             }
             for name, b in baselines.items()
         },
-        **problem_facts(problem),
+        **problem.facts(),
         "key": record.key,
         "seeds": derived_seeds(problem.spec.seed),
         "problem": record.problem,
         "method": record.method,
         "config": {**options(args), "threads": torch.get_num_threads()},
-    }
-
-
-def problem_facts(problem: Problem) -> dict[str, Any]:
-    """What the problem turned out to be: MRI model, achieved acceleration, data source."""
-    mri = problem.extra.get("mri")
-    if mri is None:
-        return {}
-    return {
-        "model": mri.model,
-        "achieved_acceleration": mri.mask.achieved_acceleration,
-        "image_shape": list(mri.data.kspace.shape),
-        "source": mri.data.source,
-        "slice_index": mri.data.slice_index,
-        "noise_std": problem.noise_std,
     }
 
 

@@ -31,12 +31,13 @@ from ..fit import fit
 from ..generators.deep_decoder import DeepDecoder
 from ..methods import RECIPES, GeneratorFit
 from ..mri.baselines import GRIDS, mri_baselines
+from ..mri.data import DEFAULT_SIDE
 from ..mri.masks import cartesian_mask
-from ..mri.problem import COIL_PEAK
+from ..mri.problem import COIL_PEAK, MRIProblem
 from ..pipeline import error_function, fit_record
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, build
 from ..problems.seeds import derive_seed, member_seeds
-from ..resources import generator_bytes
+from ..resources import mri_bytes
 from .claims import NOT_COMPARABLE, Claim, Cost, check
 from .experiment import Experiment, check_fields, setting
 
@@ -51,8 +52,6 @@ CLEAR_DB = 3.0
 LONG_RUN = 10
 #: the logged curve and the scored estimate round differently: gaps this small are zero
 ROUNDING_DB = 0.01
-#: side of the default (dipy) slice when it is not resampled
-DEFAULT_SIDE = 256
 #: the cost probe times Adam steps at most this side (the cost is linear in the pixels)
 PROBE_SIDE = 128
 PROBE_STEPS = 3
@@ -178,10 +177,11 @@ def counts(settings: Figure5Settings, seed: int = 0) -> list[dict[str, Any]]:
 
 def make_decoder(settings: Figure5Settings, problem: Problem) -> DeepDecoder:
     """The two-channel decoder of ``settings`` for ``problem`` (seed from its root seed)."""
+    assert isinstance(problem, MRIProblem)
     return DeepDecoder(
         problem.operator.in_shape, channels=settings.channels, layers=settings.layers,
         sigmoid=False, seed=member_seeds(problem.spec.seed, 1),
-        output_scale=problem.extra["mri"].output_scale(settings.coil_peak),
+        output_scale=problem.mri.output_scale(settings.coil_peak),
     )  # fmt: skip
 
 
@@ -220,7 +220,8 @@ def psnr_at(run: dict[str, Any], iteration: int) -> float | None:
 def one_acceleration(settings: Figure5Settings, acceleration: float, seed: int) -> dict:
     """The fit, the baselines and the counts at one acceleration."""
     problem = build(problem_spec(settings, acceleration, seed))
-    mri = problem.extra["mri"]
+    assert isinstance(problem, MRIProblem)
+    mri = problem.mri
     run = fit_one(settings, problem)
     start = time.perf_counter()
     base = mri_baselines(mri, settings.baselines, weight_choice="oracle")
@@ -378,9 +379,8 @@ def cost(settings: Figure5Settings) -> Cost:
     applies = sum(len(GRIDS[n]) * solver_iters.get(n, 0) for n in settings.baselines)
     count = len(settings.accelerations)
     seconds = scale * count * (step * settings.iterations + apply * applies)
-    n = height * width
-    peak = generator_bytes("deep-decoder", n, settings.channels, settings.layers)
-    peak += 16 * 8 * coils * n + 32 * coils * n  # k-space copies, as `mri` estimates them
+    peak = sum(mri_bytes("deep-decoder", height * width, settings.channels, settings.layers,
+                         coils).values())  # fmt: skip
     return Cost(seconds, int(peak), f"{PROBE_STEPS} timed Adam steps of the fit and of "
                 f"A, Aᵀ at {side}² on {dev}, scaled by the pixels, the iterations and "
                 "the baselines' weight grids × solver iteration caps")  # fmt: skip

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..defaults import HOLDOUT_FRACTION
 from ..operators.noise import measured_entries, real_dof, variance_per_dof
 
 #: checks without a new best held-out residual before a member stops
@@ -139,7 +140,7 @@ class NoisyStop:
 
     rule: str = "converge"
     noise_std: float | None = None
-    fraction: float = 0.1
+    fraction: float = HOLDOUT_FRACTION
     seed: int | tuple[int, ...] = 0
     candidates: torch.Tensor | None = None
     safety: float = DISCREPANCY_SAFETY

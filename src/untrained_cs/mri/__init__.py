@@ -1,18 +1,23 @@
 """Accelerated MRI: centred FFTs, Cartesian masks, coil maps, forward models, data, baselines.
 
 The forward models are operators registered in the shared registry (``mri-single``,
-``mri-multicoil``, ``mri-multicoil-2ch``); the reconstruction uses the same fit engine.
+``mri-multicoil``, ``mri-multicoil-2ch``), and :mod:`.problem` registers the builder of MRI
+problem specs with :func:`untrained_cs.problems.build`; the reconstruction uses the same
+pipeline and fit engine.
 """
 
 from .coils import simulated_maps
 from .fft import fft2c, ifft2c, rss
 from .masks import MASK_KINDS, CartesianMask, cartesian_mask, default_center_fraction
 from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI, SingleCoilMRI
+from .problem import KSpaceProblem, MRIProblem
 
 __all__ = [
     "MASK_KINDS",
     "CartesianMask",
+    "KSpaceProblem",
     "MultiCoilMRI",
+    "MRIProblem",
     "MultiCoilTwoChannelMRI",
     "SingleCoilMRI",
     "cartesian_mask",

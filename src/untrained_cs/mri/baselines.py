@@ -30,7 +30,7 @@ __all__ = ["BASELINES", "GRIDS", "BaselineResult", "mri_baselines", "zero_filled
 
 
 class Problem(Protocol):
-    """What the baselines need of an :class:`~untrained_cs.mri.problem.MRIProblem`."""
+    """What the baselines need of a :class:`~untrained_cs.mri.problem.KSpaceProblem`."""
 
     operator: MultiCoilTwoChannelMRI | MultiCoilMRI
     y: torch.Tensor

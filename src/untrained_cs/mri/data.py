@@ -20,6 +20,8 @@ from .coils import check_maps, simulated_maps
 from .fft import fft2c, ifft2c, rss
 
 CROP = 320
+#: the side of dipy's T1 slice, the default MRI image when it is not resampled
+DEFAULT_SIDE = 256
 TARGET_KEYS = ("reconstruction_rss", "reconstruction_esc")
 
 
@@ -59,7 +61,8 @@ def center_crop(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
 
 
 def default_image(size: int | None = None) -> torch.Tensor:
-    """dipy's real T1 coronal slice (256x256, in [0, 1]) as float64, resampled to ``size``."""
+    """dipy's real T1 coronal slice (:data:`DEFAULT_SIDE` square, in [0, 1]) as float64,
+    resampled to ``size``."""
     from dipy.data import get_fnames
 
     image = np.load(get_fnames(name="t1_coronal_slice")).astype(np.float64)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..problems.specs import MASK_KINDS
 from ..seeding import rng
 
-MASK_KINDS = ("random", "equispaced")
 DEFAULT_CENTER = {4.0: 0.08, 8.0: 0.04}
 
 

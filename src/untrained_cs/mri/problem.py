@@ -1,4 +1,4 @@
-"""An undersampled MRI problem: the mask, the scaled k-space and how estimates are scored.
+"""MRI problems: the mask, the scaled k-space, how estimates are scored, and ``build``.
 
 Two forward models: ``2ch`` (the paper's set-up, ``mri-multicoil-2ch``): the generator
 outputs (re, im) of every coil image and the estimate is their root-sum-of-squares; and
@@ -6,18 +6,30 @@ outputs (re, im) of every coil image and the estimate is their root-sum-of-squar
 outputs the real image itself. The k-space is scaled so that the zero-filled RSS image peaks
 at :data:`PEAK` and estimates are scaled back. Estimates are scored on the centre-cropped
 magnitude (PSNR with the target's maximum as data range, as fastMRI does, and SSIM).
+
+:class:`KSpaceProblem` is the k-space side alone (from any :class:`~untrained_cs.mri.data.
+MRIData`); :class:`MRIProblem` is the :class:`~untrained_cs.problems.Problem` that
+:func:`untrained_cs.problems.build` returns for an MRI spec: importing this module
+registers :func:`build_problem` as the builder of :class:`~untrained_cs.problems.MRISignal`
+specs (the problems package imports no MRI code).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 
-from ..metrics import psnr, ssim
-from .data import MRIData, center_crop
+from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, derive_seed
+from ..problems.problem import register_builder
+from ..problems.specs import MRI_MODELS
+from .data import MRIData, center_crop, default_image, read_fastmri, simulate
+from .data import add_noise as add_kspace_noise
 from .fft import ifft2c, rss
-from .masks import CartesianMask, cartesian_mask
+from .masks import CartesianMask, cartesian_mask, center_columns
 from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI
 
 #: the zero-filled image peaks at this after scaling (headroom below the sigmoid's 1).
@@ -27,11 +39,10 @@ PEAK = 1.0
 #: part of it in the unmeasured k-space would stay); chosen by measurement against the
 #: published notebook's scaling (bench/RESULTS.md, "Figure 5 settings")
 COIL_PEAK = 40.0
-MODELS = ("auto", "sense", "2ch")
 
 
 @dataclass
-class MRIProblem:
+class KSpaceProblem:
     """Undersampled k-space ready to fit, and what is needed to score an estimate.
 
     Attributes:
@@ -76,10 +87,18 @@ class MRIProblem:
 
     def score(self, image: torch.Tensor) -> tuple[float, float]:
         """(PSNR, SSIM) of a cropped magnitude ``[h, w]`` against the target."""
+        from ..metrics import psnr, ssim  # scikit-image: kept out of the package's import
+
         est, tgt = image.float().cpu(), self.target
         return float(psnr(est[None], tgt[None], self.data_range)[0]), ssim(
             est, tgt, self.data_range
         )
+
+    def outside_center(self) -> torch.Tensor:
+        """bool ``[1, coils, H, W]``: the measured entries outside the fully sampled centre."""
+        columns = self.mask.columns
+        center = center_columns(columns.numel(), self.mask.center_fraction)
+        return (columns.bool() & ~center.bool()).expand(*self.y.shape).clone()
 
 
 def make_problem(
@@ -89,7 +108,7 @@ def make_problem(
     kind: str = "random",
     seed: int = 1,
     model: str = "auto",
-) -> MRIProblem:
+) -> KSpaceProblem:
     """Draw the mask, undersample ``data.kspace`` and scale it (see module docstring).
 
     Args:
@@ -98,8 +117,8 @@ def make_problem(
         model: ``"2ch"`` (paper), ``"sense"`` (needs maps and a real image: simulated
             data), or ``"auto"`` = sense when the data has maps, else 2ch.
     """
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if model not in MRI_MODELS:
+        raise ValueError(f"model must be one of {MRI_MODELS}, got {model!r}")
     if model == "auto":
         model = "sense" if data.maps is not None else "2ch"
     if model == "sense" and data.maps is None:
@@ -116,4 +135,82 @@ def make_problem(
     zero_filled = rss(ifft2c(y[0]))
     scale = PEAK / max(float(zero_filled.max()), 1e-30)
     target = data.target.float()
-    return MRIProblem(operator, y * scale, scale, target, float(target.max()), mask, data, model)
+    return KSpaceProblem(operator, y * scale, scale, target, float(target.max()), mask, data, model)
+
+
+@dataclass
+class MRIProblem(Problem):
+    """A built MRI problem: truth, operator, y and data_range are those of ``mri``.
+
+    Attributes:
+        mri: the k-space side (mask, scale, source data, forward model).
+    """
+
+    mri: KSpaceProblem = field(kw_only=True)
+
+    @property
+    def signed_output(self) -> bool:
+        """The 2ch model's (re, im) coil images have signs; sense fits a sigmoid image."""
+        return self.mri.model == "2ch"
+
+    @property
+    def fit_truth(self) -> torch.Tensor | None:
+        return None  # scored on the cropped magnitude, through to_image
+
+    def output_scale(self) -> float:
+        return self.mri.output_scale()
+
+    def to_image(self, out: torch.Tensor) -> torch.Tensor:
+        return self.mri.images(out)
+
+    def holdout_candidates(self) -> torch.Tensor | None:
+        """The sampled entries outside the fully sampled centre (the centre stays fitted)."""
+        return self.mri.outside_center()
+
+    def zero_filled(self) -> torch.Tensor | None:
+        """The RSS of the zero-filled coil images, cropped and unscaled."""
+        from .baselines import zero_filled
+
+        return zero_filled(self.mri)
+
+    @property
+    def baseline_grid(self) -> Mapping[str, Sequence[float]] | None:
+        from .baselines import GRIDS
+
+        return GRIDS
+
+    def facts(self) -> dict[str, Any]:
+        """The model, achieved acceleration, k-space shape, source and noise level."""
+        mri = self.mri
+        return {
+            "model": mri.model,
+            "achieved_acceleration": mri.mask.achieved_acceleration,
+            "image_shape": list(mri.data.kspace.shape),
+            "source": mri.data.source,
+            "slice_index": mri.data.slice_index,
+            "noise_std": self.noise_std,
+        }
+
+
+def build_problem(spec: ProblemSpec) -> MRIProblem:
+    """The MRI problem of ``spec``: its slice (dipy's simulated, or a fastMRI file's with
+    optional added noise), the mask drawn from the root seed, the scaled k-space."""
+    signal, meas = spec.signal, spec.measurement
+    assert isinstance(signal, MRISignal) and isinstance(meas, MRIMeasurement)
+    noise_seed = derive_seed(spec.seed, "noise")
+    if signal.kspace is not None:
+        data = read_fastmri(Path(signal.kspace), signal.slice)
+        if signal.snr is not None:
+            data.kspace, data.noise_std = add_kspace_noise(data.kspace, signal.snr, noise_seed)
+    else:
+        data = simulate(default_image(signal.size), signal.coils, signal.snr, seed=noise_seed)
+    mask_seed = derive_seed(spec.seed, "mask")
+    mri = make_problem(
+        data, meas.acceleration, meas.center_fraction, meas.mask, mask_seed, meas.model
+    )
+    return MRIProblem(
+        spec, mri.target, mri.operator, mri.y, data.noise_std * mri.scale, mri.data_range, mri=mri
+    )
+
+
+register_builder(MRISignal, build_problem)

@@ -1,6 +1,7 @@
-"""Problems: frozen JSON-able specs, the one seed derivation, and ``build(spec)``."""
+"""Problems: frozen JSON-able specs, the one seed derivation, ``build(spec)`` and the typed
+:class:`Problem` interface the pipeline reads."""
 
-from .problem import Problem, build, measure, signal_tensor
+from .problem import CSProblem, Problem, build, measure, register_builder, signal_tensor
 from .seeds import derive_seed, member_seeds
 from .specs import (
     CSMeasurement,
@@ -14,6 +15,7 @@ from .specs import (
 
 __all__ = [
     "CSMeasurement",
+    "CSProblem",
     "ImageSignal",
     "MRIMeasurement",
     "MRISignal",
@@ -24,6 +26,7 @@ __all__ = [
     "derive_seed",
     "measure",
     "member_seeds",
+    "register_builder",
     "signal_tensor",
     "spec_hash",
 ]

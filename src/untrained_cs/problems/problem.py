@@ -1,15 +1,22 @@
-"""``build(spec)``: the tensors of a problem — ground truth, operator, measurements.
+"""``build(spec)`` and the typed interface a built problem offers the pipeline.
 
 Every random draw takes its seed from :func:`~untrained_cs.problems.seeds.derive_seed`
 (operator, noise, MRI mask, smooth-signal coefficients), and noise is added by the one
 noise model (:mod:`untrained_cs.operators.noise`).
+
+A :class:`Problem` answers what a fit or a solver needs to know about it (signed outputs,
+the output scale, the map to the scored space, hold-out candidates, the zero-filled
+estimate, the solvers' weight grid), so no caller switches on the kind of problem. This
+package builds the compressive-sensing problems (:class:`CSProblem`); a package that owns
+another kind registers its builder for its signal type (:func:`register_builder`): the MRI
+problems of :mod:`untrained_cs.mri` do, so this package imports no MRI code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -18,11 +25,11 @@ from ..data import load_image
 from ..operators import Operator, make_operator
 from ..operators.noise import add_noise
 from .seeds import derive_seed
-from .specs import CSMeasurement, ImageSignal, MRIMeasurement, MRISignal, ProblemSpec, SmoothSignal
+from .specs import CSMeasurement, ImageSignal, ProblemSpec, SmoothSignal
 
 
 @dataclass
-class Problem:
+class Problem(ABC):
     """A built problem: what the methods fit and what their estimates are scored against.
 
     Attributes:
@@ -32,9 +39,6 @@ class Problem:
         operator: A (input shape = what a generator outputs); y: ``[1, *out_shape]``.
         noise_std: the std of the noise in y (0 when noiseless).
         data_range: the peak used by PSNR (1 for images in [0, 1]).
-        to_image: generator outputs ``[B, *operator.in_shape]`` → estimates ``[B, *truth]``
-            (identity for images; RSS, crop and rescale for MRI).
-        extra: kind-specific objects (MRI: ``mri`` = the MRI problem with mask and data).
     """
 
     spec: ProblemSpec
@@ -43,8 +47,11 @@ class Problem:
     y: torch.Tensor
     noise_std: float = 0.0
     data_range: float = 1.0
-    to_image: Callable[[torch.Tensor], torch.Tensor] = field(default=lambda out: out)
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """``image``, ``smooth`` or ``mri``: the key of the fit defaults that apply."""
+        return self.spec.signal.kind
 
     @property
     def n(self) -> int:
@@ -54,13 +61,79 @@ class Problem:
     def m(self) -> int:
         return self.operator.m
 
+    @property
+    @abstractmethod
+    def signed_output(self) -> bool:
+        """Whether a generator must reach negative values (no sigmoid on its output)."""
+
+    @property
+    @abstractmethod
+    def fit_truth(self) -> torch.Tensor | None:
+        """The truth the fit engine compares generator outputs with directly, or None when
+        outputs are scored in the truth's space through :meth:`to_image` and
+        :attr:`data_range` instead."""
+
+    def output_scale(self) -> float:
+        """The generator's output multiplier (1: outputs at the scale of the truth)."""
+        return 1.0
+
+    def to_image(self, out: torch.Tensor) -> torch.Tensor:
+        """Generator outputs ``[B, *operator.in_shape]`` → estimates ``[B, *truth.shape]``."""
+        return out
+
+    def holdout_candidates(self) -> torch.Tensor | None:
+        """The entries of y a hold-out rule may keep out of the fit (None: every measured
+        entry)."""
+        return None
+
+    def zero_filled(self) -> torch.Tensor | None:
+        """The problem's own zero-filled estimate ``[*truth.shape]`` on the CPU, or None
+        when it is the plain Aᵀ y in the truth's space (which the caller computes where its
+        operator runs)."""
+        return None
+
+    @property
+    def baseline_grid(self) -> Mapping[str, Sequence[float]] | None:
+        """The classical solvers' relative weight grids (None: the solvers' own)."""
+        return None
+
+    def facts(self) -> dict[str, Any]:
+        """What the problem turned out to be beyond its spec (for metrics.json)."""
+        return {}
+
+
+@dataclass
+class CSProblem(Problem):
+    """y = A x* + noise for an image ``[C, H, W]`` in [0, 1] (compared by the engine
+    itself) or a p-smooth signal ``[1, n]`` (unit norm, both signs: a signed generator,
+    scored against its own peak)."""
+
+    @property
+    def signed_output(self) -> bool:
+        return not isinstance(self.spec.signal, ImageSignal)
+
+    @property
+    def fit_truth(self) -> torch.Tensor | None:
+        return self.truth if isinstance(self.spec.signal, ImageSignal) else None
+
+
+Builder = Callable[[ProblemSpec], Problem]
+#: builders of the signal types other packages own, by signal type (see module docstring)
+BUILDERS: dict[type, Builder] = {}
+
+
+def register_builder(signal: type, builder: Builder) -> None:
+    """Let :func:`build` build specs whose signal is a ``signal`` with ``builder``."""
+    BUILDERS[signal] = builder
+
 
 def build(spec: ProblemSpec) -> Problem:
     """The problem ``spec`` describes (see module docstring)."""
-    if isinstance(spec.signal, MRISignal):
-        assert isinstance(spec.measurement, MRIMeasurement)
-        return _build_mri(spec, spec.signal, spec.measurement)
-    assert isinstance(spec.measurement, CSMeasurement)
+    builder = BUILDERS.get(type(spec.signal))
+    if builder is not None:
+        return builder(spec)
+    if not isinstance(spec.measurement, CSMeasurement):
+        raise ValueError(f"no builder of {spec.signal.kind} problems is registered")
     truth = signal_tensor(spec)
     return measure(spec, truth, spec.measurement)
 
@@ -77,7 +150,7 @@ def signal_tensor(spec: ProblemSpec) -> torch.Tensor:
     return x.float()[None]
 
 
-def measure(spec: ProblemSpec, truth: torch.Tensor, meas: CSMeasurement) -> Problem:
+def measure(spec: ProblemSpec, truth: torch.Tensor, meas: CSMeasurement) -> CSProblem:
     """Measure ``truth`` with the registered operator of ``meas`` and add its noise."""
     n = truth.numel()
     ratio = meas.ratio if meas.ratio is not None else int(meas.m or 0) / n
@@ -90,36 +163,4 @@ def measure(spec: ProblemSpec, truth: torch.Tensor, meas: CSMeasurement) -> Prob
         y = op(truth.unsqueeze(0))
     y = add_noise(y, meas.noise_std, derive_seed(spec.seed, "noise"))
     data_range = 1.0 if isinstance(spec.signal, ImageSignal) else float(truth.abs().max())
-    return Problem(spec, truth, op, y, meas.noise_std, data_range)
-
-
-def _build_mri(spec: ProblemSpec, signal: MRISignal, meas: MRIMeasurement) -> Problem:
-    from ..mri.data import add_noise as add_kspace_noise
-    from ..mri.data import default_image, read_fastmri, simulate
-    from ..mri.problem import make_problem
-
-    noise_seed = derive_seed(spec.seed, "noise")
-    if signal.kspace is not None:
-        data = read_fastmri(Path(signal.kspace), signal.slice)
-        if signal.snr is not None:
-            data.kspace, data.noise_std = add_kspace_noise(data.kspace, signal.snr, noise_seed)
-    else:
-        data = simulate(default_image(signal.size), signal.coils, signal.snr, seed=noise_seed)
-    mri = make_problem(
-        data,
-        meas.acceleration,
-        meas.center_fraction,
-        meas.mask,
-        derive_seed(spec.seed, "mask"),
-        meas.model,
-    )
-    return Problem(
-        spec,
-        mri.target,
-        mri.operator,
-        mri.y,
-        data.noise_std * mri.scale,
-        mri.data_range,
-        mri.images,
-        {"mri": mri},
-    )
+    return CSProblem(spec, truth, op, y, meas.noise_std, data_range)

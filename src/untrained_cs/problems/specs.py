@@ -21,6 +21,10 @@ from typing import Any, ClassVar
 from .seeds import check_root
 
 SCHEMA = 1
+#: the Cartesian mask kinds and the forward models of MRI specs (the MRI package reads these
+#: names from here: the specs check them without importing MRI code)
+MASK_KINDS = ("random", "equispaced")
+MRI_MODELS = ("auto", "sense", "2ch")
 
 
 def _int(name: str, value: Any, low: int = 1) -> None:
@@ -134,10 +138,10 @@ class MRIMeasurement:
         _real("acceleration", self.acceleration, 1.0)
         if self.center_fraction is not None:
             _real("center_fraction", self.center_fraction, 0.0, 1.0)
-        if self.mask not in ("random", "equispaced"):
-            raise ValueError(f"mask must be random or equispaced, got {self.mask!r}")
-        if self.model not in ("auto", "sense", "2ch"):
-            raise ValueError(f"model must be auto, sense or 2ch, got {self.model!r}")
+        if self.mask not in MASK_KINDS:
+            raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}, got {self.mask!r}")
+        if self.model not in MRI_MODELS:
+            raise ValueError(f"model must be one of {', '.join(MRI_MODELS)}, got {self.model!r}")
 
 
 Signal = ImageSignal | SmoothSignal | MRISignal

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..defaults import HOLDOUT_FRACTION
 from ..operators.base import LinearMap, Operator
 from ..operators.noise import holdout_split, measured_entries, real_dof, variance_per_dof
 from .norms import member_norm
@@ -21,8 +22,7 @@ from .norms import member_norm
 WEIGHT_CHOICES = ("oracle", "discrepancy", "holdout")
 #: discrepancy: accept λ while ½||Ax − y||² <= ½ m σ² × this.
 DISCREPANCY_SAFETY = 1.05
-#: hold-out: the fraction of measurement entries held out, and the seed that draws them.
-HOLDOUT_FRACTION = 0.1
+#: hold-out: the seed that draws the held-out entries (their share: HOLDOUT_FRACTION).
 HOLDOUT_SEED = 0
 
 #: solve(operator, y, λ) -> x
