@@ -12,6 +12,7 @@ from untrained_cs.experiments import figure5 as f
 from untrained_cs.experiments.claims import FAILS, HOLDS, NOT_COMPARABLE, VERDICTS
 from untrained_cs.generators.deep_decoder import DeepDecoder
 from untrained_cs.mri.baselines import zero_filled
+from untrained_cs.pipeline import build_generator
 from untrained_cs.problems import build
 from untrained_cs.writer import to_json
 
@@ -107,7 +108,8 @@ def test_counts_match_the_built_problem_and_decoder(smoke):
     assert [r["measurements"] for r in counted] == [r["measurements"] for r in smoke["runs"]]
     assert [r["parameters"] for r in counted] == [r["parameters"] for r in smoke["runs"]]
     problem = build(f.problem_spec(settings, 8.0))
-    assert f.make_decoder(settings, problem).num_parameters() == counted[0]["parameters"]
+    decoder = build_generator(problem, f.fit_method(settings, problem))
+    assert decoder.num_parameters() == counted[0]["parameters"]
     # 2 coils x 32 rows x the sampled columns x (re, im)
     mri = problem.mri
     assert counted[0]["measurements"] == 2 * 2 * 32 * mri.mask.sampled

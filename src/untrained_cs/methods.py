@@ -57,8 +57,15 @@ class GeneratorFit:
     #: the learning-rate schedule, a key of :data:`~untrained_cs.defaults.SCHEDULES` (None:
     #: the problem kind's default; GD and the published recipe: "constant")
     schedule: str | None = None
+    #: the deep decoder's output multiplier (None: the problem's own, e.g. an MRI problem's
+    #: scale of its zero-filled coil images); Figure 5 sets the notebook's
+    output_scale: float | None = None
 
     def __post_init__(self) -> None:
+        if self.output_scale is not None and not (
+            math.isfinite(self.output_scale) and self.output_scale > 0
+        ):
+            raise ValueError(f"output_scale must be a finite number > 0, got {self.output_scale}")
         if self.kernel_width is not None:
             if self.generator != "two-layer":
                 raise ValueError("kernel_width applies to the two-layer generator only")
@@ -123,6 +130,8 @@ class GeneratorFit:
             del d["recipe"]
         if self.kernel_width is None:
             del d["kernel_width"]
+        if self.output_scale is None:
+            del d["output_scale"]
         if self.schedule in (None, self._legacy_schedule):
             del d["schedule"]
         return d

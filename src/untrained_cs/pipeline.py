@@ -95,7 +95,7 @@ def build_generator(
         seed=member_seeds(problem.spec.seed, 1) if seeds is None else seeds,
         signed=problem.signed_output,
         kernel_width=method.kernel_width,
-        output_scale=problem.output_scale(),
+        output_scale=problem.output_scale() if method.output_scale is None else method.output_scale,
     )
 
 

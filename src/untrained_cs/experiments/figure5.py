@@ -27,16 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from ..fit import fit
-from ..generators.deep_decoder import DeepDecoder
 from ..methods import RECIPES, GeneratorFit
 from ..mri.baselines import GRIDS, mri_baselines
 from ..mri.data import DEFAULT_SIDE
 from ..mri.masks import cartesian_mask
 from ..mri.problem import COIL_PEAK, MRIProblem
-from ..pipeline import error_function, fit_record
+from ..pipeline import build_generator, run
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, build
-from ..problems.seeds import derive_seed, member_seeds
+from ..problems.seeds import derive_seed
 from ..resources import mri_bytes
 from .claims import NOT_COMPARABLE, Claim, Cost, check
 from .experiment import Experiment, check_fields, setting
@@ -175,25 +173,19 @@ def counts(settings: Figure5Settings, seed: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
-def make_decoder(settings: Figure5Settings, problem: Problem) -> DeepDecoder:
-    """The two-channel decoder of ``settings`` for ``problem`` (seed from its root seed)."""
+def fit_method(settings: Figure5Settings, problem: Problem) -> GeneratorFit:
+    """The two-channel decoder fit of ``settings`` for ``problem``: no sigmoid (the 2ch
+    model's signed output), the output scaled as the notebook scales it (``coil_peak``)."""
     assert isinstance(problem, MRIProblem)
-    return DeepDecoder(
-        problem.operator.in_shape, channels=settings.channels, layers=settings.layers,
-        sigmoid=False, seed=member_seeds(problem.spec.seed, 1),
-        output_scale=problem.mri.output_scale(settings.coil_peak),
-    )  # fmt: skip
+    return GeneratorFit("deep-decoder", settings.channels, settings.layers, lr=settings.lr,
+                        max_iters=settings.iterations, stop="converge", recipe=settings.recipe,
+                        output_scale=problem.mri.output_scale(settings.coil_peak))  # fmt: skip
 
 
 def fit_one(settings: Figure5Settings, problem: Problem) -> dict[str, Any]:
-    """Fit the decoder to one problem: its curves, end points and estimate."""
-    gen = make_decoder(settings, problem)
-    method = GeneratorFit("deep-decoder", settings.channels, settings.layers, lr=settings.lr,
-                          max_iters=settings.iterations, stop="converge",
-                          recipe=settings.recipe)  # fmt: skip
-    result = fit(gen, problem.operator, problem.y, error=error_function([problem]),
-                 lr=settings.lr, **method.rule_overrides())  # fmt: skip
-    record = fit_record(problem, method, result, gen.num_parameters())
+    """Fit the decoder to one problem (:func:`untrained_cs.pipeline.run`): its curves, end
+    points and estimate."""
+    record = run(problem, fit_method(settings, problem))
     h, m = record.history or {}, record.metrics
     return {
         "iteration": np.asarray(h["iteration"]).ravel().tolist(),
@@ -205,7 +197,7 @@ def fit_one(settings: Figure5Settings, problem: Problem) -> dict[str, Any]:
         "best_iteration": m["best_iteration"], "best_psnr": m["best_psnr"],
         "gap_db": m["best_psnr"] - m["psnr"], "iterations": m["iterations"],
         "stop_reason": m["stop_reason"], "seconds": m["seconds"], "device": m["device"],
-        "parameters": gen.num_parameters(), "output_scale": gen.output_scale,
+        "parameters": m["parameters"], "output_scale": record.method["output_scale"],
         "estimate": record.estimate,
     }  # fmt: skip
 
@@ -371,7 +363,7 @@ def cost(settings: Figure5Settings) -> Cost:
     probe = replace(settings, kspace=None, slice=None, size=side, coils=coils)
     problem = build(problem_spec(probe, settings.accelerations[0]))
     dev = resolve_device("auto")
-    gen = make_decoder(probe, problem).to(dev)
+    gen = build_generator(problem, fit_method(probe, problem)).to(dev)
     op, y = problem.operator.to(dev), problem.y.to(dev)
     scale = height * width / side**2
     step, apply = fit_step_seconds(gen, op, y, PROBE_STEPS)
