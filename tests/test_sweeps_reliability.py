@@ -381,14 +381,15 @@ def test_the_outline_counts_what_the_sweep_runs(grid, zipped, batch, task_size):
 
 
 def test_an_outline_out_of_time_extrapolates_and_says_so():
+    from untrained_cs.experiments.probe import probe_fit
     from untrained_cs.sweeps.outline import estimate, outline
 
     cfg = parse({"base": SMOOTH, "grid": {"method.lr": [0.01 * (i + 1) for i in range(40)],
                                           "seed": [0, 1]}, "batch": 2})  # fmt: skip
     ticks = iter(range(10**6))
-    counted = outline(cfg, budget=3, clock=lambda: float(next(ticks)))  # 3 combinations made
+    counted = outline(cfg, budget=3, clock=lambda: float(next(ticks)))  # a few combinations made
     assert counted.sampled and counted.fits == 80 and 30 < counted.tasks < 50
-    timed = estimate(cfg, counted, budget=0)  # out of time: one shape probed all the same
+    timed = estimate(cfg, counted, probe_fit, budget=0)  # out of time: one probed all the same
     assert timed.probed == 1 and timed.seconds is not None and timed.seconds > 0
 
 

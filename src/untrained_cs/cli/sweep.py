@@ -124,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _plan(config: Any, args: argparse.Namespace) -> None:
     """Print the plan: the fits and tasks at once, then the time from timed probes."""
+    from ..experiments.probe import probe_fit
     from ..sweeps.outline import estimate, outline
 
     done = min(_stored(args.out).get("done", 0), config.count())
@@ -134,7 +135,7 @@ def _plan(config: Any, args: argparse.Namespace) -> None:
           f"({_many(counted.shapes, 'shape')}){stored}", flush=True)  # fmt: skip
     if done >= counted.fits:
         return
-    timed = estimate(config, counted)
+    timed = estimate(config, counted, probe_fit)
     if timed.seconds is None:
         print("estimate: none (the probe times image and p-smooth CS fits only)", flush=True)
         return

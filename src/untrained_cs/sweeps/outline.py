@@ -1,6 +1,5 @@
 """A sweep's plan before it runs: its fits and tasks, counted from the axes, and the time it
-may take, from timed probes (:mod:`untrained_cs.experiments.probe`), in about a second
-whatever the size of the grid.
+may take, from timed probes, in about a second whatever the size of the grid.
 
 Fits that differ only in their seed fall in one group (the seed is never part of a task's
 shape), so the groups are found by making one fit per combination of the other axes, the
@@ -8,7 +7,9 @@ seed pinned to its first value; each group's tasks are cut as :func:`~.run.plan`
 When even those combinations are too many to make within the time allowed, the counts are
 extrapolated from those made (and the outline says so). Each group is then probed — a few
 steps of its largest fit, scaled by the iteration cap — the most numerous first, as long as
-time is left; groups left unprobed take the probed groups' mean time per fit.
+time is left; groups left unprobed take the probed groups' mean time per fit. The prober is
+passed in (the command line passes :func:`untrained_cs.experiments.probe.probe_fit`: the
+experiments use sweeps, so sweeps do not import them).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from ..methods import GeneratorFit
+from ..problems import ProblemSpec
 from ..resources import DENSE_BYTES
 from .config import Fit, FitMaker, SweepConfig
 from .run import fits_per_task, m_of, shape_key
@@ -27,6 +30,9 @@ from .run import fits_per_task, m_of, shape_key
 BUDGET = 1.0
 #: the most members a probe computes at once (scaled linearly to the batch)
 PROBE_MEMBERS = 4
+#: (spec, method, members) → (expected seconds, peak bytes) of fitting ``members`` such
+#: problems at once, or ValueError for a problem it does not time
+Prober = Callable[[ProblemSpec, GeneratorFit, int], tuple[float, int]]
 
 
 @dataclass
@@ -83,11 +89,13 @@ def outline(
 def estimate(
     config: SweepConfig,
     counted: Outline,
+    probe: Prober,
     budget: float = BUDGET / 2,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Outline:
-    """``counted`` with the time its fits may take, from timed probes of its groups."""
-    seconds, probed = _probe(config, counted.groups, counted.sizes, clock() + budget, clock)
+    """``counted`` with the time its fits may take, from ``probe`` of its groups."""
+    deadline = clock() + budget
+    seconds, probed = _probe(config, counted, probe, deadline, clock)
     if seconds is not None:
         seconds /= counted.share
     return replace(counted, seconds=seconds, probed=probed)
@@ -117,25 +125,24 @@ def _groups(
 
 def _probe(
     config: SweepConfig,
-    groups: dict[str, _Group],
-    sizes: dict[str, int],
+    counted: Outline,
+    probe: Prober,
     deadline: float,
     clock: Callable[[], float],
 ) -> tuple[float | None, int]:
     """Seconds of every group (probed, the most numerous first, while time is left; the
     rest at the probed mean per fit) and how many were probed."""
-    from ..experiments.probe import probe_fit
-
+    groups = counted.groups
     probed: dict[str, float] = {}
     for key in sorted(groups, key=lambda k: -groups[k].count):
         if probed and clock() > deadline:
             break
-        g, size = groups[key], sizes[key]
+        g, size = groups[key], counted.sizes[key]
         dense = getattr(g.largest.problem.measurement, "operator", None) in DENSE_BYTES
         at_once = min(config.batch, size) if dense else 1
         members = min(at_once, PROBE_MEMBERS)
         try:
-            seconds, _ = probe_fit(g.largest.problem, g.largest.method, members)
+            seconds, _ = probe(g.largest.problem, g.largest.method, members)
         except ValueError:  # a problem the probe does not time (MRI)
             continue
         full, rest = divmod(g.count, size)
