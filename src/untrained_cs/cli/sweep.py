@@ -140,9 +140,9 @@ def _plan(config: Any, args: argparse.Namespace) -> None:
         print("estimate: none (the probe times image and p-smooth CS fits only)", flush=True)
         return
     left = timed.seconds * (timed.fits - done) / timed.fits
-    shown = "under 1 s" if left < 1 else _duration(left)
+    shown = "under 1 s" if left < 1 else f"at most {_duration(left)}"
     probed = "its shape" if timed.shapes == 1 else f"{timed.probed} of {timed.shapes} shapes"
-    print(f"estimate: at most {shown} on this machine's CPU, one task at a time (timed probe "
+    print(f"estimate: {shown} on this machine's CPU, one task at a time (timed probe "
           f"of {probed}; every fit run to its iteration cap: fits that converge stop "
           "sooner)", flush=True)  # fmt: skip
 

@@ -52,8 +52,8 @@ def damaged_message(path: Path, reason: str) -> str:
     folder = path.parent
     return (
         f"{path} is damaged ({reason}): save what can be read with `untrained-cs sweep "
-        f"export {folder}`, move {path.name} aside, then run the sweep again (it "
-        "computes every fit anew)"
+        f"export {folder}`, move {path.name} (and its -wal, -shm files) aside, then run the "
+        "sweep again (it computes every fit anew)"
     )
 
 
