@@ -107,3 +107,142 @@ def test_resume_refuses_what_is_not_an_interrupted_run(tmp_path, capsys):
     assert main(["resume", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not an interrupted run" in err[0]
+
+
+# --- damaged and foreign files: refused in one line before any work --------------------------
+
+
+@pytest.fixture
+def interrupted(tmp_path, capsys, monkeypatch):
+    """An interrupted run's DIR.partial (SIGTERM at iteration 19), and its files' bytes."""
+    with monkeypatch.context() as m:
+        stop_at(m, 20)
+        assert main([*RUN, "--out", str(tmp_path / "cut")]) == 143
+    capsys.readouterr()
+    partial = tmp_path / "cut.partial"
+    return partial, {p.name: p.read_bytes() for p in partial.iterdir()}
+
+
+def edit(partial, change) -> None:
+    path = partial / "resume.json"
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+
+def without(d, *keys):
+    inner = d
+    for key in keys[:-1]:
+        inner = inner[key]
+    del inner[keys[-1]]
+    return d
+
+
+def with_value(d, section, key, value):
+    d[section][key] = value
+    return d
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: without(d, "options", "size"), "missing option(s) size"),
+        (lambda d: with_value(d, "options", "colour", 1), "unknown option(s) colour"),
+        (lambda d: with_value(d, "options", "ratio", 1.5), "option ratio: must be <= 1"),
+        (lambda d: with_value(d, "options", "size", 64),
+         "no longer describe the saved problem (signal.size: 32 saved, 64 in the options)"),
+        (lambda d: with_value(d, "options", "seed", 7), "(seed: 0 saved, 7 in the options)"),
+        (lambda d: {"tool": "other", "args": []},
+         "unknown field(s) args, tool; missing field(s) command, options, problem, method"),
+        (lambda d: {**d, "format": 2, "version": "9.0.0", "new": 1},
+         "was written by untrained-cs 9.0.0 (resume format 2)"),
+        (lambda d: [d], "expected a JSON object"),
+    ],
+    ids=["missing", "unknown", "out-of-range", "edited-size", "edited-seed", "foreign", "newer",
+         "not-an-object"],
+)  # fmt: skip
+def test_an_edited_or_foreign_resume_json_is_refused_in_one_line(interrupted, capsys, change,
+                                                                 message):  # fmt: skip
+    partial, files = interrupted
+    edit(partial, change)
+    edited = (partial / "resume.json").read_bytes()
+    assert main(["resume", str(partial)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not captured.out, err
+    assert err[0].startswith(f"untrained-cs resume: error: {partial / 'resume.json'}")
+    kept = {p.name: p.read_bytes() for p in partial.iterdir()}
+    assert kept == {**files, "resume.json": edited}  # nothing else touched or written
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "newer"])
+def test_a_damaged_checkpoint_is_refused_before_the_progress_bar(interrupted, capsys, damage):
+    import torch
+
+    partial, files = interrupted
+    ckpt = partial / "checkpoint.pt"
+    if damage == "truncated":
+        ckpt.write_bytes(files["checkpoint.pt"][: len(files["checkpoint.pt"]) // 2])
+    elif damage == "foreign":
+        torch.save({"weights": torch.zeros(3)}, ckpt)
+    else:
+        payload = torch.load(ckpt, weights_only=True)
+        torch.save({**payload, "format": 2, "version": "9.0.0"}, ckpt)
+    damaged = ckpt.read_bytes()
+    assert main(["resume", str(partial)]) == 2  # not --quiet: a bar would show on stderr
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err  # one line, no progress bar before it
+    expected = {"truncated": "cannot be read, it is damaged", "foreign": "not a fit state file",
+                "newer": "written by untrained-cs 9.0.0 (checkpoint format 2)"}[damage]  # fmt: skip
+    assert expected in err[0] and str(ckpt) in err[0]
+    if damage != "newer":
+        assert f"remove {partial} and run the command again" in err[0]
+    kept = {p.name: p.read_bytes() for p in partial.iterdir()}
+    assert kept == {**files, "checkpoint.pt": damaged}
+
+
+def test_run_folders_and_checkpoints_record_the_version_that_wrote_them(interrupted, tmp_path):
+    import torch
+
+    from untrained_cs.version import package_version
+
+    partial, _ = interrupted
+    assert json.loads((partial / "resume.json").read_text())["version"] == package_version()
+    assert json.loads((partial / "resume.json").read_text())["format"] == 1
+    payload = torch.load(partial / "checkpoint.pt", weights_only=True)
+    assert payload["version"] == package_version()
+    assert main(["resume", str(partial), "--quiet"]) == 0
+    out = tmp_path / "cut"
+    for name in ("metrics.json", "manifest.json"):
+        assert json.loads((out / name).read_text())["version"] == package_version()
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+
+def no_space(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "history.csv")
+
+
+def test_a_full_disk_fails_a_run_in_one_line_with_its_metrics_on_stdout(tmp_path, capsys,
+                                                                        monkeypatch):  # fmt: skip
+    monkeypatch.setattr("untrained_cs.writer.write_history", no_space)
+    assert main([*RUN, "--max-iters", "20", "--out", str(tmp_path / "run")]) == 1
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0]
+    assert json.loads(captured.out)["iterations"] == 20  # the metrics are not lost
+    assert not any(tmp_path.iterdir())  # no half-written folder, no staging left
+
+
+def test_a_full_disk_fails_a_resume_in_one_line_keeping_its_state(interrupted, capsys,
+                                                                  monkeypatch):  # fmt: skip
+    partial, files = interrupted
+    with monkeypatch.context() as m:
+        m.setattr("untrained_cs.writer.write_history", no_space)
+        assert main(["resume", str(partial), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0]
+    assert f"its fit state is kept: `untrained-cs resume {partial}`" in err[0]
+    assert all((partial / n).read_bytes() == b for n, b in files.items())
+    assert main(["resume", str(partial), "--quiet"]) == 0 and not partial.exists()

@@ -13,6 +13,9 @@ list of the files the run wrote; that is what makes it replaceable with ``overwr
 
 An interrupted run keeps ``DIR.partial/`` (its checkpoint and config); a failed one removes
 it, since the command created it.
+
+The manifest and ``resume.json`` record their format and the package version that wrote
+them (:mod:`untrained_cs.version`); a manifest of a newer format is never replaced.
 """
 
 from __future__ import annotations
@@ -25,11 +28,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .version import NewerFormat, check_format, package_version
+
 MANIFEST = "manifest.json"
 PARTIAL_SUFFIX = ".partial"
 #: files of an unfinished run (fit state, the settings to resume with), never committed
 CHECKPOINT = "checkpoint.pt"
 RESUME = "resume.json"
+#: the layout of ``manifest.json``
+MANIFEST_FORMAT = 1
+#: the layout of ``resume.json`` (files without a ``format`` field are of format 1)
+RESUME_FORMAT = 1
 
 
 class OutputError(ValueError):
@@ -63,6 +72,13 @@ def _replaceable(out: Path, shown: str) -> None:
             f"--out {shown} is a non-empty folder that is not an untrained-cs run folder; "
             "choose a new or empty folder"
         )
+    try:
+        check_format(out / MANIFEST, "manifest", manifest.get("format", 1), MANIFEST_FORMAT,
+                     manifest.get("version"))  # fmt: skip
+    except NewerFormat as exc:
+        raise OutputError(f"{exc}; refusing to replace it") from None
+    except ValueError:
+        raise OutputError(f"--out {shown}: its {MANIFEST} is not one this tool wrote") from None
     known = {*manifest["files"], MANIFEST}
     extra = sorted(p.name for p in out.iterdir() if p.name not in known or p.is_dir())
     if extra:
@@ -149,6 +165,7 @@ class RunFolder:
         files = sorted(p.name for p in self.staging.iterdir())  # all written by this run
         manifest = {
             "tool": "untrained-cs",
+            "format": MANIFEST_FORMAT,
             "version": package_version(),
             "command": self.command,
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -193,12 +210,3 @@ def _remove(path: Path) -> None:
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-def package_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("untrained-cs")
-    except Exception:  # not installed as a distribution (a source checkout)
-        return "unknown"

@@ -3,7 +3,7 @@
 Every command that reconstructs writes the same files: ``reconstruction.png``,
 ``truth.png``, ``comparison.png`` (truth | baselines | estimate | error), ``curves.png``
 (loss, true MSE and PSNR against iteration, oracle-best marked), ``history.csv``,
-``measurements.npy`` and ``metrics.json``.
+``measurements.npy`` and ``metrics.json`` (with the package ``version`` that wrote it).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import torch
 from .pipeline import Record
 from .plots import run as run_plots
 from .problems import Problem
+from .version import package_version
 
 LABELS = {"deep-decoder": "deep decoder", "dip": "DIP", "two-layer": "two-layer", "linear": "Jc"}
 
@@ -58,7 +59,7 @@ def write_record(
         write_curves(folder / "curves.png", record, title)
         write_history(folder / "history.csv", record.history)
     np.save(folder / "measurements.npy", _numpy(problem.y))
-    write_json(folder / "metrics.json", metrics)
+    write_json(folder / "metrics.json", {**metrics, "version": package_version()})
 
 
 def _db(value: float | None) -> str:

@@ -306,10 +306,13 @@ def staged_run(
         folder.commit()
     except BaseException as exc:
         keep = resume or is_interrupt(exc) or isinstance(exc, OSError)
-        if not (keep and (folder.staging / CHECKPOINT).exists()):
+        kept = keep and (folder.staging / CHECKPOINT).exists()
+        if not kept:
             folder.discard()
         if isinstance(exc, OSError):
-            raise WriteError(f"could not write the run folder {folder.shown}: {exc}") from None
+            then = f"; its fit state is kept: `untrained-cs resume {folder.staging}`"
+            message = f"could not write the run folder {folder.shown}: {exc}"
+            raise WriteError(message + (then if kept else "")) from None
         raise
 
 

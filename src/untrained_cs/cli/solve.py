@@ -19,7 +19,8 @@ from ..fit import FitInterrupted
 from ..methods import GeneratorFit, Solver
 from ..pipeline import FitControl, Record, resolve, run
 from ..problems import Problem, ProblemSpec, build, derive_seed
-from ..runfolder import CHECKPOINT, RESUME
+from ..runfolder import CHECKPOINT, RESUME, RESUME_FORMAT
+from ..version import package_version
 from ..writer import write_record
 from .common import Interrupted, Progress, keeping, options, report, staged_run
 
@@ -135,6 +136,8 @@ def save_resume(
 ) -> None:
     """What ``untrained-cs resume`` needs: the command, its options, spec and method."""
     record = {
+        "format": RESUME_FORMAT,
+        "version": package_version(),
         "command": command,
         "options": options(args),
         "threads": torch.get_num_threads(),

@@ -1,19 +1,30 @@
 """`untrained-cs sweep run|status|export|report`: grids of fits from a YAML config, run in
-this process or on a Dask cluster (local worker processes, or a running scheduler)."""
+this process or on a Dask cluster (local worker processes, or a running scheduler).
+
+`sweep run` holds the folder's coordinator lock (a second one is refused, exit 2), prints
+its plan (fits, tasks, then a probed time) before any fit is expanded, and with
+``--dry-run`` stops there. A damaged store is refused (exit 2) by every action but
+`export`, which saves the rows still readable; a disk that fills up stops the run in one
+line (exit 1), every task stored before kept.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from .common import Interrupted, UsageError, integer
+from .common import Interrupted, UsageError, WriteError, integer
+from .reproduce import _duration
 
 CONFIG_COPY = "config.yaml"
+#: a config of more fits than this says, after its plan, that it expands them first
+ANNOUNCE_FITS = 10_000
 
 
 def add_parser(sub: Any) -> None:
@@ -23,6 +34,11 @@ def add_parser(sub: Any) -> None:
     r.add_argument("config", type=Path, help="the sweep's YAML config")
     r.add_argument("--out", type=Path, required=True, help="the sweep folder")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (fits, tasks, probed time) and stop; nothing is written",
+    )
     where = r.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
@@ -63,12 +79,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_folder(folder: Path, creating: bool) -> None:
+    from ..sweeps.lock import LOCK_NAME
     from ..sweeps.store import DB_NAME
 
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder} exists and is not a folder")
     if creating and folder.is_dir() and any(folder.iterdir()):
-        if not (folder / DB_NAME).exists():
+        if not ((folder / DB_NAME).exists() or (folder / LOCK_NAME).exists()):
             raise UsageError(f"--out {folder} is a non-empty folder that is not a sweep folder")
     if not creating and not (folder / DB_NAME).exists():
         raise UsageError(f"{folder} is not a sweep folder (no {DB_NAME})")
@@ -76,24 +93,95 @@ def _check_folder(folder: Path, creating: bool) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ..sweeps import load, run_sweep
+    from ..sweeps.lock import hold
+    from ..sweeps.store import StoreError
 
-    config = load(args.config)
+    config = load(args.config)  # too many fits: refused here, before any is made
     _check_folder(args.out, creating=True)
-    with _executor(args.workers, args.scheduler) as executor:  # a bad address: no folder
-        args.out.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(args.config, args.out / CONFIG_COPY)
+    with ExitStack() as stack:
+        if not args.dry_run:
+            stack.enter_context(hold(args.out))  # a second coordinator: refused here
+        _plan(config, args)
+        if args.dry_run:
+            return 0
+        executor = stack.enter_context(_executor(args.workers, args.scheduler))
+        _write_whole(args.out / CONFIG_COPY, args.config.read_bytes())
+        if config.count() > ANNOUNCE_FITS and not args.quiet:
+            sys.stderr.write(f"making and checking the {config.count()} fits ...\n")
         fits = config.fits()
-        listed = [{"key": f.key, "problem": f.problem.to_dict(), "method": f.method.to_dict()}
-                  for f in fits]  # fmt: skip
-        (args.out / "fits.json").write_text(json.dumps(listed, indent=1) + "\n")
+        _write_whole(args.out / "fits.json", _fits_json(fits))
         try:
             counts = run_sweep(config, args.out, executor=executor, progress=not args.quiet)
         except Interrupted as exc:
             exc.kept = (f"every finished task is stored in {args.out}; run the same command "
                         "again to continue")  # fmt: skip
             raise
+        except StoreError as exc:  # a full disk: one line, exit 1, the store consistent
+            raise WriteError(str(exc)) from None
     print(_line(len(fits), counts, args.out))
     return 0
+
+
+def _plan(config: Any, args: argparse.Namespace) -> None:
+    """Print the plan: the fits and tasks at once, then the time from timed probes."""
+    from ..experiments.probe import probe_fit
+    from ..sweeps.outline import estimate, outline
+
+    done = min(_stored(args.out).get("done", 0), config.count())
+    counted = outline(config, slots=args.workers or 1)
+    about = "about " if counted.sampled else ""
+    stored = f"; {done} already done" if done else ""
+    print(f"plan: {_many(counted.fits, 'fit')} in {about}{_many(counted.tasks, 'task')} "
+          f"({_many(counted.shapes, 'shape')}){stored}", flush=True)  # fmt: skip
+    if done >= counted.fits:
+        return
+    timed = estimate(config, counted, probe_fit)
+    if timed.seconds is None:
+        print("estimate: none (the probe times image and p-smooth CS fits only)", flush=True)
+        return
+    left = timed.seconds * (timed.fits - done) / timed.fits
+    shown = "under 1 s" if left < 1 else f"at most {_duration(left)}"
+    probed = "its shape" if timed.shapes == 1 else f"{timed.probed} of {timed.shapes} shapes"
+    print(f"estimate: {shown} on this machine's CPU, one task at a time (timed probe "
+          f"of {probed}; every fit run to its iteration cap: fits that converge stop "
+          "sooner)", flush=True)  # fmt: skip
+
+
+def _many(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _stored(folder: Path) -> dict[str, int]:
+    """The status counts of the folder's store (checked; none when there is none yet)."""
+    from ..sweeps.store import DB_NAME, Store
+
+    if not (folder / DB_NAME).exists():
+        return {}
+    store = Store(folder, readonly=True)
+    try:
+        return store.counts()
+    finally:
+        store.close()
+
+
+def _fits_json(fits: list[Any]) -> bytes:
+    """fits.json: every fit's key, problem and method, one fit per line."""
+    lines = (json.dumps({"key": f.key, "problem": f.problem.to_dict(),
+                         "method": f.method.to_dict()}) for f in fits)  # fmt: skip
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode()
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary file renamed into place (whole or unchanged);
+    a failure is one line naming the file (WriteError, exit 1)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise WriteError(f"could not write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -119,7 +207,7 @@ def _status(args: argparse.Namespace) -> int:
 
     _check_folder(args.folder, creating=False)
     keys = {f.key for f in load(args.folder / CONFIG_COPY).fits()}
-    store = Store(args.folder)
+    store = Store(args.folder, readonly=True)
     try:
         print(_line(len(keys), store.counts(keys), args.folder))
     finally:
@@ -128,13 +216,39 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ..sweeps.store import write_csv, write_parquet
+    from ..sweeps.store import DamagedStore, salvage, write_csv, write_parquet
 
-    rows = _rows(args.folder)
+    write = write_parquet if args.format == "parquet" else write_csv
+    try:
+        rows = _rows(args.folder)
+    except DamagedStore:  # save what can still be read, beside (never over) an export
+        rows, complete = salvage(args.folder)
+        out = args.folder / f"results.salvaged.{args.format}"
+        _export_whole(write, rows, out)
+        print(f"{len(rows)} rows -> {out}")
+        sys.stderr.write(
+            f"untrained-cs sweep export: warning: {args.folder / 'results.sqlite'} is damaged: "
+            f"these are the {len(rows)} rows that could be read"
+            f"{'' if complete else ' (some could not)'}; move it aside and run the sweep "
+            "again to compute the rest\n"
+        )
+        return 0
     out = args.folder / f"results.{args.format}"
-    (write_parquet if args.format == "parquet" else write_csv)(rows, out)
+    _export_whole(write, rows, out)
     print(f"{len(rows)} rows -> {out}")
     return 0
+
+
+def _export_whole(write: Any, rows: list[dict[str, Any]], out: Path) -> None:
+    """``write(rows, out)`` through a temporary file: ``out`` is whole or unchanged."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        write(rows, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise WriteError(f"could not write {out}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -150,11 +264,12 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _rows(folder: Path) -> list[dict[str, Any]]:
-    """Every stored row of a sweep folder (UsageError when it is not one)."""
+    """Every stored row of a sweep folder (UsageError when it is not one; DamagedStore when
+    its store is damaged)."""
     from ..sweeps import Store
 
     _check_folder(folder, creating=False)
-    store = Store(folder)
+    store = Store(folder, readonly=True)
     try:
         return store.rows()
     finally:

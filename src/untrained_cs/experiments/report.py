@@ -1,12 +1,16 @@
 """Run experiments and write what ``reproduce`` leaves: per experiment its figures and
 ``data.json``, and over all of them ``report.md`` (figures, settings, claims tables) and
-``claims.json`` (the same rows for machines)."""
+``claims.json`` (the same rows for machines). Strings that come from the user (paths, image
+names, in settings, notes and file names) are escaped where they are written
+(:func:`escape_markdown`, :func:`link_target`; :func:`escape_html` for an HTML report)."""
 
 from __future__ import annotations
 
+import html
 import os
 import platform
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,9 +104,11 @@ def markdown(sections: list[Section], scale: str, seconds: float, info: dict[str
                      f"| {v.count('not comparable')} | {s.seconds:.0f} |")  # fmt: skip
     for s in sections:
         lines += ["", f"## {s.name}: {s.title}", ""]
-        lines += [f"![{f}]({f})" for f in s.files if f.endswith(".png")]
-        lines += ["", "Settings: " + ", ".join(f"{k} = {_short(v)}" for k, v in s.settings.items())]
-        lines += ["", *[f"Note: {n}" for n in s.notes]] if s.notes else []
+        lines += [f"![{escape_markdown(f)}]({link_target(f)})" for f in s.files
+                  if f.endswith(".png")]  # fmt: skip
+        lines += ["", "Settings: " + ", ".join(f"{escape_markdown(k)} = {_short(v)}"
+                                               for k, v in s.settings.items())]  # fmt: skip
+        lines += ["", *[f"Note: {escape_markdown(n)}" for n in s.notes]] if s.notes else []
         lines += ["", "| claim | paper | measured | verdict | reason |", "|---|---|---|---|---|"]
         lines += [f"| {_cell(c.claim)} | {_cell(c.paper or '—')} | {_short(c.measured)} "
                   f"| {c.verdict} | {_cell(c.reason)} |" for c in s.claims]  # fmt: skip
@@ -121,4 +127,34 @@ def _short(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, list | tuple):
         return "/".join(_short(v) for v in value)
-    return _cell(str(value))
+    return escape_markdown(str(value))
+
+
+#: the characters Markdown (and GitHub's, with its math and strikethrough) gives a meaning
+#: to; each is shown as it is when backslash-escaped
+MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$&")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown as it is in Markdown (a paragraph, a table cell, a link's text).
+
+    Args:
+        text: any string (a path, an image name).
+
+    Returns:
+        the text with every character Markdown gives a meaning to backslash-escaped and
+        its line breaks turned into spaces.
+    """
+    flat = " ".join(str(text).splitlines())
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in flat)
+
+
+def escape_html(text: str) -> str:
+    """``text`` shown as it is in HTML, as element text or a quoted attribute value."""
+    return html.escape(str(text), quote=True)
+
+
+def link_target(path: str) -> str:
+    """A relative file path as the target of a Markdown or HTML link (percent-encoded,
+    slashes kept), so that spaces, parentheses and quotes in it cannot end the link."""
+    return urllib.parse.quote(str(path), safe="/")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..version import check_format
 from .schedule import SCHEDULE_FIELDS
 from .selection import Holdout
 from .settings import RULE_FIELDS
@@ -35,15 +36,36 @@ def cpu(t: torch.Tensor) -> torch.Tensor:
     return t.detach().to("cpu", copy=True)
 
 
+#: the entries every state file of each format holds (``version``, ``members`` and
+#: ``holdout`` are optional)
+PAYLOAD_KEYS = {
+    1: ("format", "settings", "generator", "optimizer", "snapshot", "stop", "lr", "restarts",
+        "history", "iteration", "seconds", "rng_state"),
+    2: ("format", "settings", "generator", "optimizer", "snapshot", "stop", "rates",
+        "restarts", "history", "iteration", "seconds", "rng_state"),
+}  # fmt: skip
+
+
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The payload of a state file, in the layout of :data:`FORMAT` (:func:`upgrade`).
+    """The payload of a state file, checked before anything is built from it, in the
+    layout of :data:`FORMAT` (:func:`upgrade`).
 
     Raises:
-        ValueError: when ``path`` holds no fit state of a readable format.
+        ValueError: one line: the file cannot be read (truncated, damaged), is no fit
+            state, misses entries (named), or was written in a newer format
+            (:class:`~untrained_cs.version.NewerFormat`, naming the version).
     """
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") not in READABLE:
-        raise ValueError(f"{path} is not a fit state file (format {FORMAT})")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch's zip reader, the unpickler, the file system
+        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0].split(". ")[0]
+        raise ValueError(f"{path} cannot be read, it is damaged ({reason[:120]})") from None
+    if not isinstance(payload, dict) or "format" not in payload:
+        raise ValueError(f"{path} is not a fit state file")
+    check_format(path, "checkpoint", payload["format"], FORMAT, payload.get("version"))
+    missing = [k for k in PAYLOAD_KEYS.get(payload["format"], ()) if k not in payload]
+    if payload["format"] not in READABLE or missing:
+        raise ValueError(f"{path} is not a whole fit state file: no {', '.join(missing)}")
     return upgrade(payload)
 
 

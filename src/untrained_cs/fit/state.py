@@ -30,6 +30,7 @@ import torch
 
 from ..generators.base import Generator
 from ..operators.base import Operator
+from ..version import package_version
 from . import checkpoint as ckpt
 from .inputs import check_inputs, on_device, resolve_device
 from .members import Work, full_snapshot, restrict, sync, whole_batch
@@ -160,6 +161,7 @@ class FitState:
         }
         return {
             "format": ckpt.FORMAT,
+            "version": package_version(),
             "settings": settings,
             "generator": {k: ckpt.cpu(v) for k, v in self.generator.state_dict().items()},
             "optimizer": self.opt.state_dict(),

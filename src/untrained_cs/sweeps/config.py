@@ -5,18 +5,24 @@ A config (YAML) names a ``base`` problem spec and method spec (the dict forms of
 ``grid`` (every combination of its axes) and ``zip`` (axes of one length, varied together);
 an axis is ``seed``, ``signal.<field>``, ``measurement.<field>`` or ``method.<field>``.
 Every fit is validated while the list is expanded, so a bad value stops the sweep before
-anything runs, with one line naming the axis and value.
+anything runs, with one line naming the axis and value. The fits are counted from the axes
+before any is made: a config of more than :data:`MAX_FITS` is refused with its count, and
+:func:`parse` checks each axis value (in a fit of the grid) without expanding the rest.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..methods import GeneratorFit, method_from_dict
 from ..problems import ProblemSpec, spec_hash
+from ..problems.seeds import check_root
 
 KEYS = ("base", "grid", "zip", "batch", "task_size", "retries", "save_estimates")
 #: members computed at once in a batched task when the config names none
@@ -25,6 +31,8 @@ BATCH = 32
 #: they queue for the batch's places, so that a finished fit's place goes to the next
 #: (batched dense-operator fits without a hold-out; others keep tasks of one batch)
 TASK_BATCHES = 4
+#: the most fits one sweep expands (each is held in memory while the sweep plans and runs)
+MAX_FITS = 500_000
 
 
 @dataclass(frozen=True)
@@ -49,26 +57,75 @@ class SweepConfig:
     #: fits per task (None: ``TASK_BATCHES`` × ``batch``)
     task_size: int | None = None
 
+    _fits: list[Fit] | None = field(default=None, init=False, repr=False, compare=False)
+
     @property
     def fits_per_task(self) -> int:
         return self.task_size or TASK_BATCHES * self.batch
 
-    def fits(self) -> list[Fit]:
-        """Every fit of the sweep, in a stable order (grid product, then zip rows)."""
-        grid_axes = list(self.grid)
-        zip_axes = list(self.zip)
-        rows = list(zip(*self.zip.values(), strict=True)) if zip_axes else [()]
-        out: list[Fit] = []
-        seen: set[str] = set()
-        for combo in itertools.product(*self.grid.values()):
+    def count(self) -> int:
+        """The fits the axes name (grid product × zip rows), counted without making any;
+        fits that come out identical are counted once by :meth:`fits` only."""
+        rows = len(next(iter(self.zip.values()))) if self.zip else 1
+        return math.prod(len(v) for v in self.grid.values()) * rows
+
+    def changes(self, pinned: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """The axis values of every fit, in :meth:`fits` order; a grid axis in ``pinned``
+        takes only its pinned value."""
+        pinned = pinned or {}
+        grid = {a: [pinned[a]] if a in pinned else v for a, v in self.grid.items()}
+        rows = list(zip(*self.zip.values(), strict=True)) if self.zip else [()]
+        for combo in itertools.product(*grid.values()):
             for row in rows:
-                changes = dict(zip(grid_axes, combo, strict=True))
-                changes.update(zip(zip_axes, row, strict=True))
-                f = make_fit(self.base, changes)
+                changes = dict(zip(grid, combo, strict=True))
+                changes.update(zip(self.zip, row, strict=True))
+                yield changes
+
+    def fits(self) -> list[Fit]:
+        """Every fit of the sweep, in a stable order (grid product, then zip rows); made
+        and checked once, then kept."""
+        if self._fits is None:
+            out: list[Fit] = []
+            seen: set[str] = set()
+            maker = FitMaker(self.base)
+            for changes in self.changes():
+                f = maker(changes)
                 if f.key not in seen:
                     seen.add(f.key)
                     out.append(f)
-        return out
+            self._fits = out
+        return self._fits
+
+
+class FitMaker:
+    """:func:`make_fit` of one base, faster over many fits: the base is parsed once and
+    each variant of the method resolved once (the same fits and keys; on any error the
+    fit is made by :func:`make_fit`, for its message)."""
+
+    def __init__(self, base: dict[str, Any]) -> None:
+        self.base = base
+        self.problem: ProblemSpec | None = None
+        self.methods: dict[str, tuple[GeneratorFit, dict[str, Any]]] = {}
+
+    def __call__(self, changes: dict[str, Any]) -> Fit:
+        try:
+            return self._make(changes)
+        except (ValueError, TypeError):
+            return make_fit(self.base, changes)  # raises the one-line error
+
+    def _make(self, changes: dict[str, Any]) -> Fit:
+        if self.problem is None:
+            self.problem = ProblemSpec.from_dict(self.base.get("problem", {}))
+        method_changes = {a: v for a, v in changes.items() if a.startswith("method.")}
+        problem_changes = {a: v for a, v in changes.items() if a not in method_changes}
+        problem = self.problem.replace(**problem_changes) if problem_changes else self.problem
+        noisy = problem.noisy
+        key = json.dumps([sorted(method_changes.items()), problem.signal.kind, noisy])
+        if key not in self.methods:
+            f = make_fit(self.base, {**problem_changes, **method_changes})
+            self.methods[key] = (f.method, f.method.to_dict())
+        method, method_dict = self.methods[key]
+        return Fit(problem, method, spec_hash(problem, method_dict))
 
 
 def make_fit(base: dict[str, Any], changes: dict[str, Any]) -> Fit:
@@ -122,16 +179,56 @@ def parse(d: Any, source: str = "config") -> SweepConfig:
         raise ValueError(f"{source}: task_size must be an integer >= 1")
     config = SweepConfig(base, axes["grid"], axes["zip"], batch, retries,
                          bool(d.get("save_estimates", False)), task_size)  # fmt: skip
-    config.fits()  # validate every fit now, before anything runs
+    check_count(config, source)
+    check_axes(config)
     return config
+
+
+def check_count(config: SweepConfig, source: str = "config") -> None:
+    """Refuse, before any fit is made, a config of more than :data:`MAX_FITS` fits."""
+    count = config.count()
+    if count <= MAX_FITS:
+        return
+    sizes = {a: len(v) for a, v in config.grid.items()}
+    if config.zip:
+        sizes["zip rows"] = len(next(iter(config.zip.values())))
+    shown = " × ".join(f"{n} ({a})" for a, n in sizes.items())
+    largest = max(config.grid, key=lambda a: len(config.grid[a]), default="a zip axis")
+    raise ValueError(
+        f"{source}: {count} fits ({shown}) are more than one sweep plans in memory (at most "
+        f"{MAX_FITS}); split it into several sweeps, e.g. one config and folder per part "
+        f"of {largest}"
+    )
+
+
+def check_axes(config: SweepConfig) -> None:
+    """Make a fit of each axis value (the other axes at their first value, so that every
+    fit made is one of the sweep's): a bad value stops here with one line naming it,
+    without expanding the whole grid (:meth:`SweepConfig.fits` checks every fit)."""
+    first = {a: v[0] for a, v in config.grid.items()}
+    rows = list(zip(*config.zip.values(), strict=True)) if config.zip else [()]
+    maker = FitMaker(config.base)
+    for row in rows:
+        maker({**first, **dict(zip(config.zip, row, strict=True))})
+    for axis, values in config.grid.items():
+        if axis == "seed":  # a seed changes no shape: checked as a root seed, no fit made
+            for value in values:
+                try:
+                    check_root(value)
+                except ValueError as exc:
+                    raise ValueError(f"sweep fit (seed={value!r}): {exc}") from None
+            continue
+        for value in values:
+            maker({**first, axis: value, **dict(zip(config.zip, rows[0], strict=True))})
 
 
 def load(path: Path) -> SweepConfig:
     """Read and validate a YAML sweep config."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when built with it
     try:
-        d = yaml.safe_load(Path(path).read_text())
+        d = yaml.load(Path(path).read_text(), Loader=loader)
     except OSError as exc:
         raise ValueError(f"{path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

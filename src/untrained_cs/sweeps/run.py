@@ -23,6 +23,7 @@ is stored in one transaction.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
@@ -37,9 +38,10 @@ from ..operators.registry import rows_for_ratio
 from ..pipeline import Record, run, run_batch
 from ..problems import CSMeasurement, SmoothSignal, build
 from ..resources import DENSE_BYTES
-from ..runfolder import package_version
+from ..version import package_version
 from .config import Fit, SweepConfig
-from .store import METRICS, Store, row_for
+from .lock import hold
+from .store import METRICS, Store, StoreError, row_for
 
 
 @dataclass(frozen=True)
@@ -66,30 +68,43 @@ def plan(fits: list[Fit], batch: int, task_size: int | None = None, slots: int =
     little; within a task the largest m comes first, and ``batch`` fits run at once."""
     groups: dict[str, list[Fit]] = {}
     for f in fits:
-        shape = {**f.problem.to_dict(), "seed": None, "method": f.method.to_dict()}
-        meas = shape["measurement"]
-        if meas["kind"] == "cs" and meas["operator"] in DENSE_BYTES and meas["m"] is not None:
-            shape["measurement"] = {**meas, "m": None}
-        groups.setdefault(json.dumps(shape, sort_keys=True), []).append(f)
+        groups.setdefault(shape_key(f), []).append(f)
     tasks: list[Task] = []
     for members in groups.values():
-        members.sort(key=_m)  # stable
-        per_slot = -(-len(members) // max(slots, 1))
-        meas = members[-1].problem.measurement  # the largest m: every matrix is padded to it
-        # a queue needs one batched fit (a dense operator) and no hold-out (which computes
-        # every member at once): other tasks stay one batch
-        queues = (
-            getattr(meas, "operator", None) in DENSE_BYTES and members[-1].method.stop != "holdout"
-        )
-        per_memory = TASK_MATRIX_BYTES // _matrix_bytes(members[-1]) if queues else batch
-        size = max(min(task_size or batch, per_slot, per_memory), min(batch, len(members)))
+        members.sort(key=m_of)  # stable
+        size = fits_per_task(len(members), members[-1], batch, task_size, slots)
         for start in range(0, len(members), size):
-            chunk = sorted(members[start : start + size], key=_m, reverse=True)  # stable
+            chunk = sorted(members[start : start + size], key=m_of, reverse=True)  # stable
             tasks.append(Task(len(tasks), tuple(chunk), batch if len(chunk) > batch else None))
     return tasks
 
 
-def _m(f: Fit) -> int:
+def shape_key(f: Fit) -> str:
+    """What the fits of one group share: the spec but the seed and, for a dense Gaussian
+    operator given m, the m."""
+    shape = {**f.problem.to_dict(), "seed": None, "method": f.method.to_dict()}
+    meas = shape["measurement"]
+    if meas["kind"] == "cs" and meas["operator"] in DENSE_BYTES and meas["m"] is not None:
+        shape["measurement"] = {**meas, "m": None}
+    return json.dumps(shape, sort_keys=True)
+
+
+def fits_per_task(
+    count: int, largest: Fit, batch: int, task_size: int | None = None, slots: int = 1
+) -> int:
+    """The fits of each task cut from a group of ``count`` fits whose largest m is
+    ``largest``'s (see :func:`plan`)."""
+    per_slot = -(-count // max(slots, 1))
+    meas = largest.problem.measurement  # the largest m: every matrix is padded to it
+    # a queue needs one batched fit (a dense operator) and no hold-out (which computes
+    # every member at once): other tasks stay one batch
+    queues = getattr(meas, "operator", None) in DENSE_BYTES and largest.method.stop != "holdout"
+    per_memory = TASK_MATRIX_BYTES // _matrix_bytes(largest) if queues else batch
+    return max(min(task_size or batch, per_slot, per_memory), min(batch, count))
+
+
+def m_of(f: Fit) -> int:
+    """The fit's measurement count m (0 when given as a ratio, or not a CS fit)."""
     return getattr(f.problem.measurement, "m", None) or 0
 
 
@@ -214,30 +229,73 @@ def run_sweep(
 ) -> dict[str, int]:
     """Run every fit of ``config`` not yet done in ``folder``; return the status counts of
     the config's fits. Tasks run on ``executor`` (default: :class:`InProcess`); this
-    process alone writes the store, one transaction per finished task."""
+    process alone writes the store, one transaction per finished task, holding the
+    folder's lock (:func:`~untrained_cs.sweeps.lock.hold`) throughout.
+
+    Raises:
+        SweepBusy: another coordinator runs the folder.
+        DamagedStore: the store is damaged (nothing runs).
+        StoreError: a task's results could not be stored (a full disk): the tasks stored
+            before are kept, the failing one left whole to run again.
+    """
     fits = config.fits()
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    store = Store(folder)
-    try:
-        done = store.done()
-        todo = [f for f in fits if f.key not in done]
-        bar = _bar(len(fits), len(fits) - len(todo), progress)
-        work, version = Work(runner, config.save_estimates), package_version()
-        slots = int(getattr(executor, "slots", 1))  # tasks the executor runs at once
-        tasks = plan(todo, config.batch, config.fits_per_task, slots)
-        within = _WithinTask(bar)
-        token = FITS_FINISHED.set(within.finished if bar is not None else None)
+    with hold(folder):
+        store = Store(folder)
         try:
-            for task, result in (executor or InProcess()).run(work, tasks, config.retries):
-                store.write(_rows(folder, task, result, version))
-                within.task_done(len(task.fits))
+            _run(config, fits, Path(folder), store, runner, executor, progress)
+            return store.counts({f.key for f in fits})
         finally:
-            FITS_FINISHED.reset(token)
+            store.close()
+
+
+def _run(
+    config: SweepConfig,
+    fits: list[Fit],
+    folder: Path,
+    store: Store,
+    runner: Callable[[Task], list[Record]],
+    executor: Executor | None,
+    progress: bool,
+) -> None:
+    """Plan the fits not yet done, run their tasks and store each one as it comes back."""
+    done = store.done()
+    todo = [f for f in fits if f.key not in done]
+    bar = _bar(len(fits), len(fits) - len(todo), progress)
+    work, version = Work(runner, config.save_estimates), package_version()
+    slots = int(getattr(executor, "slots", 1))  # tasks the executor runs at once
+    tasks = plan(todo, config.batch, config.fits_per_task, slots)
+    within = _WithinTask(bar)
+    token = FITS_FINISHED.set(within.finished if bar is not None else None)
+    stored = len(fits) - len(todo)
+    try:
+        for task, result in (executor or InProcess()).run(work, tasks, config.retries):
+            _store(folder, store, task, result, version, stored)
+            stored += len(task.fits)
+            within.task_done(len(task.fits))
+    finally:
+        FITS_FINISHED.reset(token)
         if bar is not None:
             bar.close()
-        return store.counts({f.key for f in fits})
-    finally:
-        store.close()
+
+
+def _store(
+    folder: Path, store: Store, task: Task, result: Outcome | str, version: str, stored: int
+) -> None:
+    """Store a finished task's rows (its estimates first); on failure, none of them."""
+    try:
+        store.write(_rows(folder, task, result, version))
+    except BaseException as exc:
+        if not isinstance(result, str) and result.estimates is not None:
+            for f in task.fits:  # no row, no estimate
+                (folder / "estimates" / f"{f.key}.npy").unlink(missing_ok=True)
+        if not isinstance(exc, StoreError | OSError):
+            raise
+        reason = str(exc) if isinstance(exc, StoreError) else f"{exc.strerror or exc}"
+        raise StoreError(
+            f"could not store the {len(task.fits)} fits of task {task.index} ({reason}); the "
+            f"{stored} fits stored before are kept in {folder}: free some space and run the "
+            "same command again to continue"
+        ) from None
 
 
 class _WithinTask:
@@ -260,16 +318,28 @@ class _WithinTask:
 
 
 def _rows(folder: Path, task: Task, result: Outcome | str, version: str) -> list[dict]:
-    """The store rows of a finished task (its estimates saved first, so a done row has one)."""
+    """The store rows of a finished task (its estimates saved first, so a done row has one;
+    each written whole or not at all)."""
     if isinstance(result, str):
         return [row_for(f, task.index, None, result, version) for f in task.fits]
     if result.estimates is not None:
         out = folder / "estimates"
         out.mkdir(exist_ok=True)
         for f, estimate in zip(task.fits, result.estimates, strict=True):
-            np.save(out / f"{f.key}.npy", estimate)
+            _save_whole(out / f"{f.key}.npy", estimate)
     return [row_for(f, task.index, m, None, version)
             for f, m in zip(task.fits, result.metrics, strict=True)]  # fmt: skip
+
+
+def _save_whole(path: Path, array: np.ndarray) -> None:
+    """``np.save`` into a temporary file renamed into place: the file is whole or absent."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:
