@@ -13,6 +13,7 @@ import pytest
 
 from untrained_cs.cli import main
 from untrained_cs.cli.signals import StopRequests
+from untrained_cs.fit.checkpoint import FORMAT
 
 RUN = ["reconstruct", "--size", "32", "--layers", "3", "--channels", "8", "--max-iters", "300"]
 RUN += ["--quiet", "--threads", "1"]
@@ -185,13 +186,14 @@ def test_a_damaged_checkpoint_is_refused_before_the_progress_bar(interrupted, ca
         torch.save({"weights": torch.zeros(3)}, ckpt)
     else:
         payload = torch.load(ckpt, weights_only=True)
-        torch.save({**payload, "format": 2, "version": "9.0.0"}, ckpt)
+        torch.save({**payload, "format": FORMAT + 1, "version": "9.0.0"}, ckpt)
     damaged = ckpt.read_bytes()
     assert main(["resume", str(partial)]) == 2  # not --quiet: a bar would show on stderr
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err  # one line, no progress bar before it
+    newer = f"written by untrained-cs 9.0.0 (checkpoint format {FORMAT + 1})"
     expected = {"truncated": "cannot be read, it is damaged", "foreign": "not a fit state file",
-                "newer": "written by untrained-cs 9.0.0 (checkpoint format 2)"}[damage]  # fmt: skip
+                "newer": newer}[damage]  # fmt: skip
     assert expected in err[0] and str(ckpt) in err[0]
     if damage != "newer":
         assert f"remove {partial} and run the command again" in err[0]
