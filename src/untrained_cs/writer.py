@@ -3,7 +3,9 @@
 Every command that reconstructs writes the same files: ``reconstruction.png``,
 ``truth.png``, ``comparison.png`` (truth | baselines | estimate | error), ``curves.png``
 (loss, true MSE and PSNR against iteration, oracle-best marked), ``history.csv``,
-``measurements.npy`` and ``metrics.json`` (with the package ``version`` that wrote it).
+``measurements.npy``, ``estimate.npy`` (the float estimate, in the truth's shape and
+range; TIFF and NIfTI on request) and ``metrics.json`` (with the package ``version`` that
+wrote it, and ``files``: what each written file is).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from .io import write_estimate
 from .pipeline import Record
 from .plots import run as run_plots
 from .problems import Problem
@@ -38,6 +42,7 @@ def write_record(
     metrics: dict[str, Any],
     baselines: dict[str, Record] | None = None,
     title: str = "",
+    save: Sequence[str] = (),
 ) -> None:
     """Write the run folder's files for ``record`` into ``folder`` (see module docstring)."""
     peak = problem.data_range
@@ -59,7 +64,9 @@ def write_record(
         write_curves(folder / "curves.png", record, title)
         write_history(folder / "history.csv", record.history)
     np.save(folder / "measurements.npy", _numpy(problem.y))
-    write_json(folder / "metrics.json", {**metrics, "version": package_version()})
+    estimates = write_estimate(folder, _numpy(est), save)
+    files = {"estimate": estimates, "measurements": "measurements.npy"}
+    write_json(folder / "metrics.json", {**metrics, "files": files, "version": package_version()})
 
 
 def _db(value: float | None) -> str:

@@ -240,6 +240,29 @@ def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:
     )
 
 
+def add_save_argument(p: argparse.ArgumentParser) -> None:
+    """--save: the estimate's number formats beside ``estimate.npy`` (always written)."""
+    from ..io import FORMATS
+
+    p.add_argument(
+        "--save",
+        default="",
+        metavar="FORMATS",
+        help=f"also write the float estimate as: comma list of {', '.join(FORMATS)} "
+        "(estimate.npy is always written; nifti for volumes)",
+    )
+
+
+def save_formats(args: argparse.Namespace, volume: bool = False) -> tuple[str, ...]:
+    """The formats ``--save`` names, checked (a UsageError naming a bad one)."""
+    from ..io import check_formats
+
+    try:
+        return check_formats(getattr(args, "save", "").split(","), volume)
+    except ValueError as exc:
+        raise UsageError(f"--save: {exc}") from None
+
+
 def baseline_names(text: str) -> tuple[str, ...]:
     """The solvers named by ``--baselines`` (a UsageError for an unknown one)."""
     from ..methods import SOLVER_NAMES

@@ -17,6 +17,7 @@ from ..resources import check_memory, mri_bytes
 from .common import (
     add_baseline_arguments,
     add_fit_arguments,
+    add_save_argument,
     baseline_names,
     integer,
     number,
@@ -78,6 +79,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--channels", type=positive(int), default=DEFAULTS["channels"])
     p.add_argument("--layers", type=positive(int), default=DEFAULTS["layers"])
     add_fit_arguments(p, "mri")
+    add_save_argument(p)
     add_baseline_arguments(p, default=BASELINES)
     p.set_defaults(run=run)
 

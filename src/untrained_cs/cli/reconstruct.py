@@ -11,7 +11,14 @@ from ..generators import GENERATORS
 from ..operators.registry import rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
-from .common import add_baseline_arguments, add_fit_arguments, baseline_names, number, positive
+from .common import (
+    add_baseline_arguments,
+    add_fit_arguments,
+    add_save_argument,
+    baseline_names,
+    number,
+    positive,
+)
 from .solve import method_spec, solve
 
 OPERATOR_CHOICES = ("gaussian", "structured", "mask")
@@ -65,6 +72,7 @@ def add_parser(sub: Any) -> None:
         help="deep decoder d (default %(default)s)",
     )
     add_fit_arguments(p, "image")
+    add_save_argument(p)
     add_baseline_arguments(p, default="none")
     p.set_defaults(run=run)
 

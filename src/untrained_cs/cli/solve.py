@@ -22,7 +22,7 @@ from ..problems import Problem, ProblemSpec, build, derive_seed
 from ..runfolder import CHECKPOINT, RESUME, RESUME_FORMAT
 from ..version import package_version
 from ..writer import write_record
-from .common import Interrupted, Progress, keeping, options, report, staged_run
+from .common import Interrupted, Progress, keeping, options, report, save_formats, staged_run
 
 Summary = Callable[[dict[str, Any]], str]
 
@@ -55,6 +55,7 @@ def solve(
 ) -> int:
     """Run ``method`` on ``spec`` into the run folder, with the baselines ``args`` name."""
     resume_from: Path | None = getattr(args, "resume_from", None)
+    save = save_formats(args)
     out = resume_from.with_name(resume_from.name[: -len(".partial")]) if resume_from else args.out
     with staged_run(out, command, args.overwrite, resume=resume_from is not None) as folder:
         staging = folder.staging
@@ -68,7 +69,7 @@ def solve(
         }
         metrics = assemble(record, baselines, args, problem)
         with keeping(metrics):
-            write_record(staging, problem, record, metrics, baselines, title(problem))
+            write_record(staging, problem, record, metrics, baselines, title(problem), save)
     report(metrics, folder.out, args.json, summary(metrics))
     return 0
 
