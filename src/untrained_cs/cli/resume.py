@@ -8,7 +8,7 @@ Both files are checked before anything is built: ``resume.json`` against its sch
 format, :data:`~untrained_cs.runfolder.RESUME_FORMAT`; unknown or missing fields and options
 named; every option through the command's own parser; the options must still describe
 the problem and method the run saved), then ``checkpoint.pt`` is loaded and checked
-(:func:`~untrained_cs.fit.state.check_state_file`). A refusal is one line, exit 2, and
+(:func:`~untrained_cs.fit.state_file.check_state_file`). A refusal is one line, exit 2, and
 leaves the folder as it is.
 """
 
@@ -158,7 +158,7 @@ def _named(unknown: list[str], missing: list[str], what: str) -> str:
 
 def check_checkpoint(partial: Path) -> None:
     """Load and check ``checkpoint.pt`` before anything is built (UsageError, one line)."""
-    from ..fit.state import check_state_file
+    from ..fit.state_file import check_state_file
 
     try:
         check_state_file(partial / CHECKPOINT)

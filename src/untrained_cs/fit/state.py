@@ -28,7 +28,7 @@ import torch
 
 from ..generators.base import Generator
 from ..operators.base import Operator
-from ..version import check_format, package_version
+from ..version import package_version
 from .inputs import check_inputs, on_device, resolve_device
 from .members import COMPACT_AT, Work, full_snapshot, restrict, set_rates, sync, whole_batch
 from .optim import OPTIMIZERS, MemberwiseOptimizer
@@ -36,9 +36,6 @@ from .selection import Holdout
 from .stopping import StopRule, StopState
 
 FORMAT = 1
-#: the entries every fit state file holds (``version`` and ``holdout`` are optional)
-PAYLOAD_KEYS = ("format", "settings", "generator", "optimizer", "snapshot", "stop", "lr",
-                "restarts", "history", "iteration", "seconds", "rng_state")  # fmt: skip
 History = dict[str, list[Any]]
 
 
@@ -386,31 +383,3 @@ def _history_from_payload(saved: dict[str, Any], batch: int) -> History:
     for key in ("loss", "lr", "mse"):
         log[key] = [row.copy() for row in saved[key].numpy()]
     return log
-
-
-def check_state_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load a fit state file and check it, before anything is built from it.
-
-    Args:
-        path: a file written by :meth:`FitState.save`.
-
-    Returns:
-        its payload (plain containers of CPU tensors).
-
-    Raises:
-        ValueError: one line: the file cannot be read (truncated, damaged), is no fit
-            state, misses entries (named), or was written in a newer format
-            (:class:`~untrained_cs.version.NewerFormat`, naming the version).
-    """
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch's zip reader, the unpickler, the file system
-        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0].split(". ")[0]
-        raise ValueError(f"{path} cannot be read, it is damaged ({reason[:120]})") from None
-    if not isinstance(payload, dict) or "format" not in payload:
-        raise ValueError(f"{path} is not a fit state file")
-    check_format(path, "checkpoint", payload["format"], FORMAT, payload.get("version"))
-    missing = [k for k in PAYLOAD_KEYS if k not in payload]
-    if missing:
-        raise ValueError(f"{path} is not a whole fit state file: no {', '.join(missing)}")
-    return payload
