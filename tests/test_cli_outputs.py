@@ -142,3 +142,23 @@ def test_an_interrupted_runs_partial_folder_is_not_clobbered(tmp_path, capsys):
 
 def _no_fit(*args, **kwargs):
     pytest.fail("the fit ran although the output folder was unusable")
+
+
+def test_the_float_estimate_is_written_as_numbers(tmp_path, capsys):
+    """Every run folder holds estimate.npy (float32, the truth's shape and range, the same
+    numbers as the reconstruction); --save tiff adds a float TIFF; metrics.json names both."""
+    import numpy as np
+    import tifffile
+
+    out = tmp_path / "run"
+    assert main([*TINY, "--save", "tiff", "--out", str(out)]) == 0
+    estimate = np.load(out / "estimate.npy")
+    assert estimate.dtype == np.float32 and estimate.shape == (1, 32, 32)
+    assert 0.0 <= estimate.min() and estimate.max() <= 1.0
+    np.testing.assert_array_equal(tifffile.imread(out / "estimate.tiff"), estimate[0])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["files"]["estimate"] == ["estimate.npy", "estimate.tiff"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"estimate.npy", "estimate.tiff"} <= set(manifest["files"])
+    err = one_line_error(capsys, main([*TINY, "--save", "nifti", "--out", str(tmp_path / "v")]))
+    assert "--save nifti applies to volumes only" in err and not (tmp_path / "v").exists()
