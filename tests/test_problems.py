@@ -206,3 +206,21 @@ def test_build_reaches_other_kinds_only_through_their_registered_builder(monkeyp
         build(spec)
     module.register_builder(MRISignal, lambda s: "built")
     assert build(spec) == "built"
+
+
+def test_imaging_operators_are_measurements_with_canonical_options():
+    """An operator with options is one canonical text (defaults left out), so equal
+    settings hash alike; operators whose m follows from their options store no ratio."""
+    from untrained_cs.problems import spec_hash
+
+    a = CSMeasurement("downsample:kernel=bicubic, factor=4")
+    b = CSMeasurement("downsample:factor=4,kernel=bicubic", ratio=0.5)
+    assert a.operator == "downsample:factor=4,kernel=bicubic" and a.ratio is None
+    assert spec_hash(ProblemSpec(measurement=a)) == spec_hash(ProblemSpec(measurement=b))
+    assert CSMeasurement("blur:sigma=1.5").operator == "blur"  # the default sigma
+    assert CSMeasurement("gaussian").ratio == 0.25
+    problem = build(ProblemSpec(ImageSignal("camera", 32), a, seed=1))
+    assert problem.y.shape == (1, 1, 8, 8) and problem.m == 64
+    torch.testing.assert_close(problem.y.mean(), problem.truth.mean(), atol=0.02, rtol=0)
+    with pytest.raises(ValueError, match="has no option width"):
+        CSMeasurement("blur:width=2")

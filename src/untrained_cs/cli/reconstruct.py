@@ -8,7 +8,7 @@ from typing import Any
 from ..defaults import fit_defaults
 from ..fit import resolve_device
 from ..generators import GENERATORS
-from ..operators.registry import rows_for_ratio
+from ..operators.registry import OPERATORS, operator_text, parse_operator, rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
 from .common import (
@@ -21,7 +21,23 @@ from .common import (
 )
 from .solve import method_spec, solve
 
-OPERATOR_CHOICES = ("gaussian", "structured", "mask")
+#: the registered operators that measure an image (the MRI models take k-space: `mri`)
+OPERATOR_CHOICES = ("gaussian", "structured", "mask", "identity", "downsample", "blur")
+
+
+def operator_option(text: str) -> str:
+    """``--operator``: a registered image operator with its options, in canonical form."""
+    try:
+        name, options = parse_operator(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if name not in OPERATOR_CHOICES:
+        raise argparse.ArgumentTypeError(
+            f"{name!r} does not measure images; choose from {', '.join(OPERATOR_CHOICES)}"
+        )
+    return operator_text(name, options)
+
+
 DEFAULTS = fit_defaults("image", "deep-decoder")
 
 
@@ -45,7 +61,14 @@ def add_parser(sub: Any) -> None:
         default=sig.size,
         help="image side N (N x N, default %(default)s)",
     )
-    p.add_argument("--operator", choices=OPERATOR_CHOICES, default=meas.operator)
+    p.add_argument(
+        "--operator",
+        type=operator_option,
+        default=meas.operator,
+        metavar="NAME[:key=value,...]",
+        help=f"one of {', '.join(OPERATOR_CHOICES)}, with options, e.g. downsample:factor=4,"
+        "kernel=bicubic or blur:sigma=2,boundary=valid (default %(default)s)",
+    )
     p.add_argument(
         "--ratio",
         type=number(0.0, 1.0, open_low=True),
@@ -105,7 +128,9 @@ def headline(metrics: dict[str, Any]) -> str:
 
 
 def _title(args: argparse.Namespace):
-    return lambda problem: f"{args.generator}, {args.operator} m/n = {args.ratio:g}"
+    name = args.operator.split(":")[0]
+    ratio = f" m/n = {args.ratio:g}" if OPERATORS[name].uses_ratio else ""
+    return lambda problem: f"{args.generator}, {args.operator}{ratio}"
 
 
 def check_resources(args: argparse.Namespace) -> None:
@@ -113,7 +138,7 @@ def check_resources(args: argparse.Namespace) -> None:
     n = args.size**2
     m = rows_for_ratio((n,), args.ratio)
     parts = {
-        "operator": operator_bytes(args.operator, n, m),
+        "operator": operator_bytes(args.operator.split(":")[0], n, m),
         "generator": generator_bytes(args.generator, n, args.channels, args.layers),
         "image": 4 * 8 * n,
     }

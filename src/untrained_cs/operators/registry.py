@@ -135,6 +135,15 @@ def make_operator(
     return spec.build(tuple(in_shape), ratio, seed, **spec.resolve(options))
 
 
+def operator_text(name: str, options: Mapping[str, Any] | None = None) -> str:
+    """The canonical text of an operator: its name, then the options that differ from its
+    defaults in the registry's order (``"downsample:factor=4"``; ``"gaussian"``)."""
+    spec = OPERATORS[name]
+    resolved = spec.resolve(options)
+    changed = [f"{k}={resolved[k]}" for k in spec.options if resolved[k] != spec.options[k]]
+    return name + (":" + ",".join(changed) if changed else "")
+
+
 def parse_operator(text: str) -> tuple[str, dict[str, Any]]:
     """``"NAME"`` or ``"NAME:key=value,key=value"`` → the name and its options (checked)."""
     name, _, rest = text.partition(":")

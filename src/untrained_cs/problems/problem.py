@@ -24,6 +24,7 @@ import torch
 from ..data import load_image
 from ..operators import Operator, make_operator
 from ..operators.noise import add_noise
+from ..operators.registry import parse_operator
 from .seeds import derive_seed
 from .specs import CSMeasurement, ImageSignal, ProblemSpec, SmoothSignal
 
@@ -153,12 +154,12 @@ def signal_tensor(spec: ProblemSpec) -> torch.Tensor:
 def measure(spec: ProblemSpec, truth: torch.Tensor, meas: CSMeasurement) -> CSProblem:
     """Measure ``truth`` with the registered operator of ``meas`` and add its noise."""
     n = truth.numel()
-    ratio = meas.ratio if meas.ratio is not None else int(meas.m or 0) / n
+    ratio = meas.ratio if meas.ratio is not None else (meas.m or n) / n
     if meas.m is not None and meas.m > n:
         raise ValueError(f"m must be <= n = {n}, got {meas.m}")
-    op = make_operator(
-        meas.operator, tuple(truth.shape), ratio, seed=derive_seed(spec.seed, "operator")
-    )
+    name, options = parse_operator(meas.operator)
+    seed = derive_seed(spec.seed, "operator")
+    op = make_operator(name, tuple(truth.shape), ratio, seed, options)
     with torch.no_grad():
         y = op(truth.unsqueeze(0))
     y = add_noise(y, meas.noise_std, derive_seed(spec.seed, "noise"))

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..operators.registry import OPERATORS, operator_text, parse_operator
 from .seeds import check_root
 
 SCHEMA = 1
@@ -103,7 +104,11 @@ class MRISignal:
 class CSMeasurement:
     """y = A x* + noise with a registered operator; m given directly or as ratio m/n.
 
-    A given ``m`` takes precedence: the ratio is then stored as None.
+    ``operator`` is a registry name with its options, ``NAME`` or ``NAME:key=value,…``
+    (:func:`~untrained_cs.operators.registry.parse_operator`), stored in its canonical form
+    (only the options that differ from the defaults), so equal settings hash alike. A given
+    ``m`` takes precedence: the ratio is then stored as None; operators whose m follows from
+    their options (identity, downsample, blur) store neither.
     """
 
     kind: ClassVar[str] = "cs"
@@ -113,6 +118,15 @@ class CSMeasurement:
     noise_std: float = 0.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.operator, str):
+            raise ValueError(f"operator must be a name, got {self.operator!r}")
+        name, options = parse_operator(self.operator)
+        object.__setattr__(self, "operator", operator_text(name, options))
+        _real("noise_std", self.noise_std, 0.0)
+        if not OPERATORS[name].uses_ratio:
+            object.__setattr__(self, "ratio", None)
+            object.__setattr__(self, "m", None)
+            return
         if self.m is not None:
             object.__setattr__(self, "ratio", None)
         elif self.ratio is None:
@@ -121,7 +135,6 @@ class CSMeasurement:
             _real("ratio", self.ratio, 0.0, 1.0, open_low=True)
         if self.m is not None:
             _int("m", self.m, 1)
-        _real("noise_std", self.noise_std, 0.0)
 
 
 @dataclass(frozen=True)
