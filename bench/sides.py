@@ -35,7 +35,7 @@ def image_problem(
 ) -> Problem:
     """The image case's problem, built by the library from its spec (root seed ``seed``)."""
     measurement = CSMeasurement(operator=operator, ratio=ratio)
-    return build(ProblemSpec(ImageSignal(image, size), measurement, seed))
+    return build(ProblemSpec(ImageSignal(image, size, channels=1), measurement, seed))
 
 
 def reference_image_fit(

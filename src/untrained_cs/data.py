@@ -83,8 +83,8 @@ def to_unit_range(a: np.ndarray) -> np.ndarray:
     return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
 
 
-def _channels(a: np.ndarray, channels: int, source: str) -> np.ndarray:
-    """To ``[H, W, C]`` with C = 1 (luminance) or 3."""
+def _channels(a: np.ndarray, channels: int | None, source: str) -> np.ndarray:
+    """To ``[H, W, C]`` with C = 1 (luminance) or 3; None keeps the file's own (RGBA → RGB)."""
     if a.ndim == 2:
         a = a[..., None]
     if a.ndim == 3 and a.shape[2] not in (1, 3, 4) and a.shape[0] in (1, 3, 4):
@@ -115,17 +115,20 @@ def center_crop(a: np.ndarray, aspect: float) -> np.ndarray:
     return a[top : top + new_h]
 
 
-def load_image(source: str, size: int | tuple[int, int] | None = 64, channels: int = 1):
+def load_image(
+    source: str, size: int | tuple[int, int] | None = 64, channels: int | None = 1
+) -> torch.Tensor:
     """Load a bundled image by name or a file by path, as ``[C, H, W]`` float32 in [0, 1].
 
     Args:
         source: a bundled name (``camera``, ``grass``, ``brick``, ``moon``, …) or a path.
         size: N for N x N, ``(H, W)``, or None to keep the original size.
-        channels: 1 (grayscale) or 3 (RGB).
+        channels: 1 (grayscale), 3 (RGB) or None (the file's own: grey stays grey, colour
+            stays RGB, an alpha channel is dropped).
     """
     from skimage.transform import resize
 
-    if channels not in (1, 3):
+    if channels not in (1, 3, None):
         raise ValueError(f"channels must be 1 or 3, got {channels}")
     a = _channels(to_unit_range(_read(source)), channels, source)
     if size is not None:

@@ -337,6 +337,7 @@ def run_solver(problem: Problem, method: Solver, *, device: str | torch.device =
             weight_choice=method.weight_choice,
             noise_std=problem.noise_std or None,
             grid=problem.baseline_grid,
+            options=problem.baseline_options,
             seed=derive_seed(problem.spec.seed, "holdout"),
         )[method.name]
         estimate, weight, choice = result.image[0], result.weight, result.weight_choice

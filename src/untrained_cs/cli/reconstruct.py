@@ -62,6 +62,11 @@ def add_parser(sub: Any) -> None:
         help="image side N (N x N, default %(default)s)",
     )
     p.add_argument(
+        "--grey",
+        action="store_true",
+        help="convert a colour image to luminance (default: keep its channels, RGBA as RGB)",
+    )
+    p.add_argument(
         "--operator",
         type=operator_option,
         default=meas.operator,
@@ -102,7 +107,7 @@ def add_parser(sub: Any) -> None:
 
 def problem_spec(args: argparse.Namespace) -> ProblemSpec:
     return ProblemSpec(
-        ImageSignal(args.image, args.size),
+        ImageSignal(args.image, args.size, 1 if getattr(args, "grey", False) else None),
         CSMeasurement(args.operator, args.ratio, noise_std=args.noise_std),
         args.seed,
     )
@@ -135,7 +140,7 @@ def _title(args: argparse.Namespace):
 
 def check_resources(args: argparse.Namespace) -> None:
     """Refuse, before loading anything, a size the machine cannot hold."""
-    n = args.size**2
+    n = 3 * args.size**2  # at most 3 channels
     m = rows_for_ratio((n,), args.ratio)
     parts = {
         "operator": operator_bytes(args.operator.split(":")[0], n, m),

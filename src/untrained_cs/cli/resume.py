@@ -27,7 +27,7 @@ from .common import UsageError
 FIELDS = ("command", "options", "problem", "method")
 OPTIONAL_FIELDS = ("format", "version", "threads")
 #: options a resume.json of an earlier version may lack (the command's defaults apply)
-LATER_OPTIONS = ("recipe", "schedule", "save")
+LATER_OPTIONS = ("recipe", "schedule", "save", "grey")
 #: recorded beside the parser's options (set while the command runs)
 EXTRA_OPTIONS = ("command", "baseline_names")
 #: parser options that are not recorded (where and how the output goes)

@@ -98,6 +98,13 @@ class Problem(ABC):
         """The classical solvers' relative weight grids (None: the solvers' own)."""
         return None
 
+    @property
+    def baseline_options(self) -> Mapping[str, Mapping[str, Any]]:
+        """Per classical solver, keyword settings for this problem: colour images couple
+        their channels in TV (one norm per pixel over R, G, B)."""
+        colour = isinstance(self.spec.signal, ImageSignal) and self.truth.shape[0] > 1
+        return {"tv": {"couple_channels": True}} if colour else {}
+
     def facts(self) -> dict[str, Any]:
         """What the problem turned out to be beyond its spec (for metrics.json)."""
         return {}
@@ -143,7 +150,7 @@ def signal_tensor(spec: ProblemSpec) -> torch.Tensor:
     """The ground-truth signal of a CS spec: ``[C, H, W]`` image or ``[1, n]`` signal."""
     signal = spec.signal
     if isinstance(signal, ImageSignal):
-        return load_image(signal.image, signal.size)
+        return load_image(signal.image, signal.size, signal.channels)
     assert isinstance(signal, SmoothSignal)
     from ..theory.basis import smooth_signal
 

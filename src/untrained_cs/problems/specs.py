@@ -22,6 +22,8 @@ from ..operators.registry import OPERATORS, operator_text, parse_operator
 from .seeds import check_root
 
 SCHEMA = 1
+#: optional fields left out of a spec's dict while None (added after specs were first keyed)
+OMITTED_WHEN_NONE = ("channels",)
 #: the Cartesian mask kinds and the forward models of MRI specs (the MRI package reads these
 #: names from here: the specs check them without importing MRI code)
 MASK_KINDS = ("random", "equispaced")
@@ -48,16 +50,26 @@ def _real(name: str, value: Any, low: float, high: float = math.inf, open_low=Fa
 
 @dataclass(frozen=True)
 class ImageSignal:
-    """A bundled image (by name) or an image file (by path), resized to ``size`` x ``size``."""
+    """A bundled image (by name) or an image file (by path), resized to ``size`` x ``size``,
+    with ``channels`` 1 (luminance), 3 (RGB) or None (the file's own: colour stays colour).
+
+    ``channels`` is left out of the spec's dict while None (:data:`OMITTED_WHEN_NONE`), so
+    the keys of grey-image specs stay those of earlier versions.
+    """
 
     kind: ClassVar[str] = "image"
     image: str = "camera"
     size: int = 64
+    channels: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.image, str) or not self.image:
             raise ValueError(f"image must be a name or a path, got {self.image!r}")
         _int("size", self.size, 8)
+        if self.channels not in (None, 1, 3):
+            raise ValueError(
+                f"channels must be 1, 3 or None (the file's own), got {self.channels!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -190,8 +202,12 @@ class ProblemSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (``kind`` keys name the signal and measurement types)."""
+        signal = {"kind": self.signal.kind, **dataclasses.asdict(self.signal)}
+        for name in OMITTED_WHEN_NONE:
+            if signal.get(name, 0) is None:
+                del signal[name]
         return {
-            "signal": {"kind": self.signal.kind, **dataclasses.asdict(self.signal)},
+            "signal": signal,
             "measurement": {"kind": self.measurement.kind, **dataclasses.asdict(self.measurement)},
             "seed": self.seed,
         }
