@@ -181,3 +181,15 @@ def test_colour_images_keep_their_channels_end_to_end(tmp_path):
     assert metrics["problem"]["signal"]["image"] == "chelsea" and metrics["baselines"]["tv"]
     assert main([*colour_run, "--grey", "--out", str(grey)]) == 0
     assert np.load(grey / "estimate.npy").shape == (1, 32, 32)
+
+
+@pytest.mark.parametrize("size, shape", [("48x80", (48, 80)), ("37x53", (37, 53))])
+def test_non_square_and_prime_sizes_run_end_to_end(tmp_path, size, shape):
+    import numpy as np
+
+    out = tmp_path / size
+    run = [*TINY, "--image", "chelsea", "--grey", "--size", size, "--baselines", "tv"]
+    assert main([*run, "--out", str(out)]) == 0
+    assert np.load(out / "estimate.npy").shape == (1, *shape)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n"] == shape[0] * shape[1] and metrics["baselines"]["tv"]["psnr"] > 10

@@ -25,6 +25,20 @@ from .solve import method_spec, solve
 OPERATOR_CHOICES = ("gaussian", "structured", "mask", "identity", "downsample", "blur")
 
 
+def image_size(text: str) -> int | tuple[int, int]:
+    """``--size``: ``N`` or ``HxW`` (each at least 8)."""
+    parts = str(text).lower().replace("×", "x").split("x")
+    try:
+        sides = [int(float(p)) for p in parts]
+        if len(sides) not in (1, 2) or any(float(p) != int(float(p)) for p in parts):
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or HxW, got {text!r}") from None
+    if min(sides) < 8:
+        raise argparse.ArgumentTypeError(f"sizes must be >= 8, got {text!r}")
+    return sides[0] if len(sides) == 1 or sides[0] == sides[1] else (sides[0], sides[1])
+
+
 def operator_option(text: str) -> str:
     """``--operator``: a registered image operator with its options, in canonical form."""
     try:
@@ -57,9 +71,10 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--size",
-        type=positive(int),
+        type=image_size,
         default=sig.size,
-        help="image side N (N x N, default %(default)s)",
+        help="N for N x N, or HxW (any sizes; the image is centre-cropped to the aspect "
+        "first, default %(default)s)",
     )
     p.add_argument(
         "--grey",
@@ -140,7 +155,8 @@ def _title(args: argparse.Namespace):
 
 def check_resources(args: argparse.Namespace) -> None:
     """Refuse, before loading anything, a size the machine cannot hold."""
-    n = 3 * args.size**2  # at most 3 channels
+    side = args.size if isinstance(args.size, tuple) else (args.size, args.size)
+    n = 3 * side[0] * side[1]  # at most 3 channels
     m = rows_for_ratio((n,), args.ratio)
     parts = {
         "operator": operator_bytes(args.operator.split(":")[0], n, m),

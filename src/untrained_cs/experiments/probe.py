@@ -118,7 +118,8 @@ def probe_fits(fits: Iterable[tuple[ProblemSpec, GeneratorFit, int]]) -> tuple[f
 def _signal_shape(spec: ProblemSpec) -> tuple[int, ...]:
     s = spec.signal
     if isinstance(s, ImageSignal):
-        return (1, s.size, s.size)
+        h, w = s.size if isinstance(s.size, tuple) else (s.size, s.size)
+        return (s.channels or 1, h, w)
     if isinstance(s, SmoothSignal):
         return (1, s.n)
     raise ValueError(f"probe_fit measures image and smooth problems, not {s.kind}")

@@ -50,8 +50,10 @@ def _real(name: str, value: Any, low: float, high: float = math.inf, open_low=Fa
 
 @dataclass(frozen=True)
 class ImageSignal:
-    """A bundled image (by name) or an image file (by path), resized to ``size`` x ``size``,
-    with ``channels`` 1 (luminance), 3 (RGB) or None (the file's own: colour stays colour).
+    """A bundled image (by name) or an image file (by path), resized to ``size`` x ``size``
+    or, with ``size = (H, W)``, to H x W (any sizes, odd and prime too); the image is first
+    centre-cropped to the target's aspect, never distorted. ``channels``: 1 (luminance), 3
+    (RGB) or None (the file's own: colour stays colour).
 
     ``channels`` is left out of the spec's dict while None (:data:`OMITTED_WHEN_NONE`), so
     the keys of grey-image specs stay those of earlier versions.
@@ -59,13 +61,21 @@ class ImageSignal:
 
     kind: ClassVar[str] = "image"
     image: str = "camera"
-    size: int = 64
+    size: int | tuple[int, int] = 64
     channels: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.image, str) or not self.image:
             raise ValueError(f"image must be a name or a path, got {self.image!r}")
-        _int("size", self.size, 8)
+        if isinstance(self.size, list | tuple):  # (H, W); a list from JSON
+            if len(self.size) != 2:
+                raise ValueError(f"size must be N or (H, W), got {self.size!r}")
+            for side in self.size:
+                _int("size", side, 8)
+            shape = tuple(int(v) for v in self.size)
+            object.__setattr__(self, "size", shape[0] if shape[0] == shape[1] else shape)
+        else:
+            _int("size", self.size, 8)
         if self.channels not in (None, 1, 3):
             raise ValueError(
                 f"channels must be 1, 3 or None (the file's own), got {self.channels!r}"
