@@ -13,7 +13,8 @@ import pywt
 import torch
 
 import untrained_cs.mri  # noqa: F401  (registers the MRI operators)
-from untrained_cs.operators import OPERATORS, MaskOperator, Operator
+from untrained_cs.operators import OPERATORS, MaskOperator, Operator, make_operator
+from untrained_cs.operators.blur import BlurOperator
 from untrained_cs.operators.checks import random_input, random_output
 from untrained_cs.solvers import (
     BASELINES,
@@ -46,8 +47,7 @@ def one_thread():
 
 
 def build(name: str, ratio: float = 0.5, seed: int = 3) -> Operator:
-    spec = OPERATORS[name]
-    return spec.build(spec.test_shape, ratio, seed)
+    return make_operator(name, OPERATORS[name].test_shape, ratio, seed)
 
 
 def batch(t: torch.Tensor) -> torch.Tensor:
@@ -105,8 +105,14 @@ def rel(a: torch.Tensor, b: torch.Tensor) -> float:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_min_norm_equals_the_pseudo_inverse(name):
-    """CG reaches pinv(A) y, also for y outside the range of A (complex rows stacked)."""
+    """CG reaches pinv(A) y, also for y outside the range of A (complex rows stacked).
+    A Gaussian blur's smallest singular values lie near the float64 noise: its pseudo-inverse
+    is not a target for any iterative solver (the blur is checked by the other tests)."""
     op = build(name)
+    if isinstance(op, BlurOperator):
+        sv = torch.linalg.svdvals(dense(op))
+        assert float(sv[0] / sv[-1]) > 1e8  # why it is left out here
+        pytest.skip(f"{name}: condition number {float(sv[0] / sv[-1]):.1e}")
     y = batch(random_output(op, 1))
     result = min_norm_solve(op, y)
     ref = (torch.linalg.pinv(dense(op)) @ real_rows(y).T).T.reshape(result.x.shape)
