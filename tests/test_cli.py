@@ -125,6 +125,7 @@ def test_reconstruct_with_dip_and_gd(tmp_path):
     assert metrics["psnr"] > 10 and metrics["method"]["optimizer"] == "gd"
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 def test_noisy_data_stop_without_the_truth(tmp_path):
     out = tmp_path / "holdout"
     args = [*TINY, "--noise-std", "0.05", "--max-iters", "2000", "--stop", "holdout"]

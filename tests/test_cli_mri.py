@@ -14,6 +14,7 @@ from untrained_cs.problems import derive_seed
 FAST = ["--size", "32", "--coils", "2", "--channels", "8", "--layers", "3", "--quiet"]
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 def test_mri_default_pipeline_writes_the_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["mri", *FAST, "--acceleration", "4", "--max-iters", "60", "--out", str(out)]

@@ -57,6 +57,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, capsys, monkeyp
     assert a == b
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 def test_sigterm_in_a_real_process(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "untrained_cs.cli", *RUN, "--max-iters", "100000"]
@@ -88,6 +89,7 @@ def test_interrupt_before_the_fit_leaves_nothing(tmp_path, capsys, monkeypatch):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 def test_time_checkpoints_let_a_killed_run_resume(tmp_path, capsys, monkeypatch):
     """SIGKILL loses at most one checkpoint interval: the saved state resumes to the end."""
     out = tmp_path / "run"

@@ -90,6 +90,7 @@ def _resume_main(argv: list[str]) -> None:
     torch.save(results, out)
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 def test_resume_in_a_fresh_process_is_bit_identical(tmp_path: Path, dtype: torch.dtype) -> None:
     ref = _reference(dtype)

@@ -21,6 +21,7 @@ def smoke(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 def test_all_at_smoke_scale_writes_every_experiment_with_measured_claims(smoke):
     doc = json.loads((smoke / "claims.json").read_text())
     assert doc["scale"] == "smoke" and doc["machine"]["cpu"]
@@ -36,6 +37,7 @@ def test_all_at_smoke_scale_writes_every_experiment_with_measured_claims(smoke):
         assert (smoke / e["name"] / "data.json").is_file()
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 def test_the_report_has_one_table_row_per_claim_and_every_figure(smoke):
     doc = json.loads((smoke / "claims.json").read_text())
     text = (smoke / "report.md").read_text()

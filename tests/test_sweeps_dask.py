@@ -150,6 +150,7 @@ def test_gpu_workers_get_one_task_per_gpu_resource(tmp_path):
     assert {r["device"] for r in table(tmp_path).values()} == {expected_device()}
 
 
+@pytest.mark.slow  # end to end: scripts/test.sh runs it after the fast suite
 def test_a_coordinator_killed_mid_sweep_loses_nothing_and_reruns_nothing(tmp_path, client):
     path, out = tmp_path / "sweep.yaml", tmp_path / "sweep"
     path.write_text(
