@@ -7,7 +7,7 @@ import pytest
 import torch
 from skimage.io import imsave
 
-from untrained_cs.data import center_crop, load_image
+from untrained_cs.io.images import center_crop, load_image
 from untrained_cs.metrics import mse, nmse, psnr, ssim
 
 

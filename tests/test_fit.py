@@ -9,9 +9,9 @@ import pytest
 import torch
 from skimage.filters import gaussian
 
-from untrained_cs.data import load_image
 from untrained_cs.fit import FitDivergedError, Schedule, StopRule, fit
 from untrained_cs.generators import DeepDecoder, TwoLayerGenerator
+from untrained_cs.io.images import load_image
 from untrained_cs.metrics import psnr
 from untrained_cs.operators import GaussianOperator, make_operator
 from untrained_cs.solvers import min_norm

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from untrained_cs.data import load_image
 from untrained_cs.fit import FitState, NoisyStop, continue_fit, fit, init_state, run_until
 from untrained_cs.fit.selection import discrepancy_floor, holdout_entries
 from untrained_cs.generators import DeepDecoder, TwoLayerGenerator
 from untrained_cs.generators.factory import make_generator
+from untrained_cs.io.images import load_image
 from untrained_cs.methods import GeneratorFit
 from untrained_cs.operators import GaussianOperator
 from untrained_cs.operators.noise import add_noise

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-from untrained_cs.data import load_image
 from untrained_cs.fit import (
     FitInterrupted,
     FitOptions,
@@ -33,6 +32,7 @@ from untrained_cs.fit import (
 )
 from untrained_cs.fit.inputs import on_device
 from untrained_cs.generators import DeepDecoder, TwoLayerGenerator
+from untrained_cs.io.images import load_image
 from untrained_cs.operators import GaussianOperator, make_operator
 from untrained_cs.theory import smooth_signal
 

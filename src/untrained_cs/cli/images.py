@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..data import ALIASES, BUNDLED
+from ..io.images import ALIASES, BUNDLED
 
 
 def add_parser(sub: Any) -> None:

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..data import load_image  # noqa: E402
+from ..io.images import load_image  # noqa: E402
 from .theory import _save  # noqa: E402
 
 #: the paper's colours: the smooth image blue, the texture red

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from ..data import load_image
+from ..io.images import load_image
 from ..operators import Operator, make_operator
 from ..operators.noise import add_noise
 from ..operators.registry import parse_operator
