@@ -106,3 +106,13 @@ def test_operator_text_names_options():
     )
     assert parse_operator("blur") == ("blur", {"sigma": 1.5, "boundary": "circular"})
     assert parse_operator("gaussian") == ("gaussian", {})
+
+
+def test_a_colour_mask_hides_whole_pixels():
+    """Every channel is observed at the same positions; grey masks are as before."""
+    op = make_operator("mask", (3, 6, 5), 0.4, seed=1)
+    x = torch.rand(1, 3, 6, 5)
+    seen = op.adjoint(op(x))[0] != 0
+    assert op.m == 3 * 12 and torch.equal(seen[0], seen[1]) and torch.equal(seen[0], seen[2])
+    grey = make_operator("mask", (1, 6, 5), 0.4, seed=1)
+    assert grey.m == 12 and torch.equal(grey.kept[0], op.kept[0, :12])

@@ -14,7 +14,9 @@ from .base import Operator, Shape
 class MaskOperator(Operator):
     """y = x[observed], the entries of a seeded random subset holding ``fraction`` of them.
 
-    The output is the list of observed values ``[B, m]``, m = round(fraction * n); the adjoint
+    Signals ``[C, *spatial]`` lose whole pixels: one random subset of the positions, every
+    channel observed there (a grey image or a signal: m = round(fraction * n)). The output
+    is the list of observed values ``[B, m]``, channel by channel; the adjoint
     puts them back in place and zero-fills the rest. Unscaled, so E||Ax||^2 = (m/n) ||x||^2.
     """
 
@@ -25,11 +27,18 @@ class MaskOperator(Operator):
         n = math.prod(in_shape)
         if not 0.0 < fraction <= 1.0:
             raise ValueError(f"MaskOperator fraction must lie in (0, 1], got {fraction}")
-        m = max(1, round(fraction * n))
-        super().__init__(in_shape, (m,), count=len(seeds))
+        channels, pixels = in_shape[0], n // in_shape[0]
+        per_channel = max(1, round(fraction * pixels))
+        super().__init__(in_shape, (channels * per_channel,), count=len(seeds))
         self.fraction = float(fraction)
         self.seeds = seeds
-        kept = [torch.randperm(n, generator=rng(s))[:m].sort().values for s in seeds]
+        offsets = torch.arange(channels)[:, None] * pixels  # whole pixels: every channel
+        kept = [
+            (
+                offsets + torch.randperm(pixels, generator=rng(s))[:per_channel].sort().values
+            ).reshape(-1)
+            for s in seeds
+        ]
         self.register_buffer("kept", torch.stack(kept))  # [count, m]
 
     def _kept_for(self, batch: int) -> torch.Tensor:
