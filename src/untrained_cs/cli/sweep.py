@@ -191,6 +191,8 @@ def _executor(workers: int | None, scheduler: str | None) -> Iterator[Any]:
         yield None
         return
     from ..runtime import tune_process
+
+    require("distributed", "cluster", "--workers and --scheduler")
     from ..sweeps.distributed import dask_executor
 
     with ExitStack() as stack:  # closes the client (and the cluster started here) on exit
@@ -215,9 +217,21 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def require(module: str, extra: str, what: str) -> None:
+    """A UsageError naming the install command when an optional part is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise UsageError(
+            f"{what} needs {module}, which is not installed: pip install 'untrained-cs[{extra}]'"
+        )
+
+
 def _export(args: argparse.Namespace) -> int:
     from ..sweeps.store import DamagedStore, salvage, write_csv, write_parquet
 
+    if args.format == "parquet":
+        require("pyarrow", "parquet", "--format parquet")
     write = write_parquet if args.format == "parquet" else write_csv
     try:
         rows = _rows(args.folder)
