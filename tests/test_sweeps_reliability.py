@@ -403,20 +403,3 @@ def test_a_bad_combination_of_good_axis_values_stops_before_the_plan(tmp_path, c
     assert code == 2 and not lines and len(err) == 1
     assert err[0].startswith("untrained-cs sweep run: error: sweep fit (signal.n=8, signal.p=16")
     assert "p must be <= n" in err[0] and not (tmp_path / "s").exists()
-
-
-def test_a_missing_optional_part_names_its_install_command(monkeypatch):
-    """Dask and pyarrow are extras: without them the option that needs one is refused in
-    one line naming `pip install 'untrained-cs[...]'`."""
-    import importlib.util
-
-    from untrained_cs.cli import sweep as sweep_cli
-    from untrained_cs.cli.common import UsageError
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
-    )
-    with pytest.raises(UsageError, match=r"pip install 'untrained-cs\[parquet\]'"):
-        sweep_cli.require("pyarrow", "parquet", "--format parquet")
-    sweep_cli.require("yaml", "none", "anything")  # installed: no error
