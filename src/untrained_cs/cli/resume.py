@@ -103,6 +103,10 @@ def _option(action: argparse.Action, value: Any, path: Path) -> Any:
         if action.default is not None:
             raise UsageError(f"{name} must not be null")
         return None
+    if action.nargs == 0:  # a flag (store_true): a boolean
+        if not isinstance(value, bool):
+            raise UsageError(f"{name}: expected true or false, got {value!r}")
+        return value
     if action.choices is not None and value not in action.choices:
         raise UsageError(f"{name}: {value!r} is not one of {', '.join(map(str, action.choices))}")
     if action.type is None:
