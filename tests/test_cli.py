@@ -155,6 +155,8 @@ def test_options_offer_the_library_names_and_defaults(command):
     fit, solver = GeneratorFit(), Solver()
     for name in ("optimizer", "recipe", "stop", "holdout_fraction"):
         assert actions[name].default == getattr(fit, name), name
-    assert actions["weight_choice"].default == solver.weight_choice
+    # unset: the library's choice with a truth, hold-out for measured data without one
+    assert actions["weight_choice"].default is None
+    assert f"default {solver.weight_choice};" in actions["weight_choice"].help
     assert set(SOLVER_NAMES) == {"zero_filled", "min_norm", "l1_wavelet", "tv"}
     assert "10%" in actions["weight_choice"].help % {"default": "oracle"}

@@ -33,12 +33,19 @@ def psnr_from_mse(mse: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-30))
 
 
-def scores(estimate: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -> dict:
-    """Every metric of one estimate against its truth (same shape): the record's numbers.
+#: the metrics :func:`scores` gives; all None without a truth
+SCORES = ("psnr", "mse", "nmse", "rel_error", "ssim")
+
+
+def scores(estimate: torch.Tensor, truth: torch.Tensor | None, data_range: float = 1.0) -> dict:
+    """Every metric of one estimate against its truth (same shape): the record's numbers
+    (each None when there is no truth: measured data without one).
 
     psnr and mse use ``data_range`` (mse is of the raw values); nmse = ||x̂ − x||²/||x||²
     and rel_error = ||x̂ − x||/||x||; ssim for 2D images (``[H, W]`` or ``[C, H, W]``).
     """
+    if truth is None:
+        return dict.fromkeys(SCORES)
     est, tru = estimate.detach().cpu().double()[None], truth.detach().cpu().double()[None]
     if est.shape != tru.shape:
         raise ValueError(f"estimate {list(est.shape[1:])} and truth {list(tru.shape[1:])} differ")

@@ -104,9 +104,10 @@ def error_function(problems: Sequence[Problem]) -> Callable[[torch.Tensor], torc
     truth's space (MRI magnitudes, signals not in [0, 1]); None when the problems give the
     engine a truth to compare outputs with itself (:attr:`Problem.fit_truth`: images)."""
     first = problems[0]
-    if first.fit_truth is not None:
+    truths = [p.truth for p in problems if p.truth is not None]
+    if first.fit_truth is not None or len(truths) != len(problems):
         return None
-    truth = torch.stack([p.truth for p in problems])
+    truth = torch.stack(truths)
     scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
 
     def error(out: torch.Tensor) -> torch.Tensor:
@@ -220,11 +221,13 @@ def fit_record(
     problem: Problem, method: GeneratorFit, result: FitResult, parameters: int, member: int = 0
 ) -> Record:
     """The record of member ``member`` of a finished fit."""
-    estimate = problem.to_image(result.estimate[member : member + 1])[0]
+    output = result.estimate[member : member + 1]
+    estimate = problem.to_image(output)[0]
     summary = result.summary(member)
     metrics = {
         **scores(estimate, problem.truth, problem.data_range),
         **{k: v for k, v in summary.items() if k not in ("psnr", "mse")},
+        **data_residuals(problem, method, output),
         "n": problem.n,
         "m": problem.m,
         "parameters": parameters,
@@ -238,6 +241,29 @@ def fit_record(
         history=result.member_history(member),
         fit=result,
     )  # fmt: skip
+
+
+def data_residuals(problem: Problem, method: GeneratorFit, output: torch.Tensor) -> dict:
+    """What a fit's output says about the data without a truth: ``residual`` =
+    ||A G(θ̂) − y|| / ||y|| over every measured entry and, with the hold-out rule,
+    ``heldout_residual`` over the entries the fit never saw (the same draw as the fit's)."""
+    from .fit.selection import holdout_entries
+
+    y = problem.y
+    with torch.no_grad():
+        r = problem.operator(output.to(y.device, torch.float32)) - y
+    out = {"residual": _relative(r, y)}
+    if method.stop == "holdout":
+        stop = noisy_stop(problem, method)
+        held = holdout_entries(problem.operator, y, stop.fraction, stop.seed, stop.candidates)
+        held = held.to(y.device).expand_as(r)
+        out["heldout_residual"] = _relative(r[held], y[held])
+    return out
+
+
+def _relative(r: torch.Tensor, y: torch.Tensor) -> float | None:
+    norm = float(y.abs().pow(2).sum().sqrt())
+    return float(r.abs().pow(2).sum().sqrt()) / norm if norm > 0 else None
 
 
 def run_batch(
@@ -276,7 +302,8 @@ def run_batch(
     operator, y = stack_dense(problems)
     seeds = [member_seeds(p.spec.seed, 1)[0] for p in problems]
     gen = generator or build_generator(first, method, seeds)
-    truth = torch.stack([p.truth for p in problems]) if first.fit_truth is not None else None
+    fit_truths = [p.fit_truth for p in problems if p.fit_truth is not None]
+    truth = torch.stack(fit_truths) if len(fit_truths) == len(problems) else None
     held_seeds = tuple(derive_seed(p.spec.seed, "holdout") for p in problems)
     result = fit(
         gen, operator, y,
@@ -327,13 +354,20 @@ def run_solver(problem: Problem, method: Solver, *, device: str | torch.device =
         estimate, weight, choice = _zero_filled(problem, dev), None, None
     else:
         oracle = method.weight_choice == "oracle"
+        if oracle and problem.truth is None:
+            raise ValueError(
+                f"{method.name}: the oracle weight needs the ground truth; choose the weight "
+                "by hold-out (--weight-choice holdout) or give the truth"
+            )
         operator = on_device(problem.operator, dev)
         result = run_baselines(
             operator,
             problem.y.to(dev),
             (method.name,),
             to_image=lambda x: problem.to_image(x).cpu(),
-            score=truth_score(problem.truth[None], problem.data_range) if oracle else None,
+            score=truth_score(problem.truth[None], problem.data_range)
+            if oracle and problem.truth is not None
+            else None,
             weight_choice=method.weight_choice,
             noise_std=problem.noise_std or None,
             grid=problem.baseline_grid,

@@ -1,7 +1,8 @@
 """The one run-folder writer: a record (and its baselines) as pictures, CSV and JSON.
 
 Every command that reconstructs writes the same files: ``reconstruction.png``,
-``truth.png``, ``comparison.png`` (truth | baselines | estimate | error), ``curves.png``
+``truth.png``, ``comparison.png`` (truth | baselines | estimate | error; measured data
+without a truth: no truth picture, no error panel), ``curves.png``
 (loss, true MSE and PSNR against iteration, oracle-best marked), ``history.csv``,
 ``measurements.npy``, ``estimate.npy`` (the float estimate, in the truth's shape and
 range; TIFF and NIfTI on request) and ``metrics.json`` (with the package ``version`` that
@@ -45,20 +46,23 @@ def write_record(
     save: Sequence[str] = (),
 ) -> None:
     """Write the run folder's files for ``record`` into ``folder`` (see module docstring)."""
-    peak = problem.data_range
     truth, est = problem.truth, record.estimate
-    if truth.dim() == 2 and truth.shape[0] == 1:  # a 1D signal [1, n]
-        series = {"truth": truth, label(record): est}
+    peak = problem.data_range if truth is not None or not problem.signed_output else _peak(est)
+    if est.dim() == 2 and est.shape[0] == 1:  # a 1D signal [1, n]
+        series = {} if truth is None else {"truth": truth}
+        series[label(record)] = est
         series.update({name: b.estimate for name, b in (baselines or {}).items()})
         run_plots.signals(folder / "comparison.png", series, title)
     else:
         run_plots.save_image(folder / "reconstruction.png", est / peak)
-        run_plots.save_image(folder / "truth.png", truth / peak)
-        panels = [("truth", truth / peak)]
+        panels = []
+        if truth is not None:
+            run_plots.save_image(folder / "truth.png", truth / peak)
+            panels.append(("truth", truth / peak))
         for name, b in (baselines or {}).items():
             panels.append((f"{name} {_db(b.metrics['psnr'])}", b.estimate / peak))
         panels.append((f"{label(record)} {_db(record.metrics['psnr'])}", est / peak))
-        error = (f"|error| {label(record)}", (est - truth).abs() / peak)
+        error = None if truth is None else (f"|error| {label(record)}", (est - truth).abs() / peak)
         run_plots.comparison(folder / "comparison.png", panels, error=error)
     if record.history is not None:
         write_curves(folder / "curves.png", record, title)
@@ -67,6 +71,11 @@ def write_record(
     estimates = write_estimate(folder, _numpy(est), save)
     files = {"estimate": estimates, "measurements": "measurements.npy"}
     write_json(folder / "metrics.json", {**metrics, "files": files, "version": package_version()})
+
+
+def _peak(estimate: torch.Tensor) -> float:
+    """The display peak of a signed estimate without a truth: its own largest magnitude."""
+    return float(estimate.abs().max()) or 1.0
 
 
 def _db(value: float | None) -> str:

@@ -233,10 +233,10 @@ def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:
     g.add_argument(
         "--weight-choice",
         choices=WEIGHT_CHOICES,
-        default=Solver.weight_choice,
+        default=None,
         help="how ℓ1/TV weights are picked: by the ground truth (oracle), the discrepancy "
         f"principle (needs the noise level) or a held-out {HOLDOUT_FRACTION:.0%}% of y "
-        "(default %(default)s)",
+        f"(default {Solver.weight_choice}; holdout for measured data without a truth)",
     )
 
 

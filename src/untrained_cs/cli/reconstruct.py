@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from ..defaults import fit_defaults
 from ..fit import resolve_device
 from ..generators import GENERATORS
+from ..io.arrays import array_shape
 from ..operators.registry import OPERATORS, operator_text, parse_operator, rows_for_ratio
-from ..problems import CSMeasurement, ImageSignal, ProblemSpec
+from ..problems import CSMeasurement, ImageSignal, MeasuredData, MeasuredSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
 from .common import (
+    UsageError,
     add_baseline_arguments,
     add_fit_arguments,
     add_save_argument,
     baseline_names,
+    integer,
     number,
     positive,
 )
@@ -66,15 +70,15 @@ def add_parser(sub: Any) -> None:
     sig, meas = ImageSignal(), CSMeasurement()
     p.add_argument(
         "--image",
-        default=sig.image,
-        help="bundled image name (see `untrained-cs images`) or file path (default %(default)s)",
+        default=None,
+        help=f"bundled image name (see `untrained-cs images`) or file path (default {sig.image})",
     )
     p.add_argument(
         "--size",
         type=image_size,
-        default=sig.size,
+        default=None,
         help="N for N x N, or HxW (any sizes; the image is centre-cropped to the aspect "
-        "first, default %(default)s)",
+        f"first, default {sig.size})",
     )
     p.add_argument(
         "--grey",
@@ -84,23 +88,25 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--operator",
         type=operator_option,
-        default=meas.operator,
+        default=None,
         metavar="NAME[:key=value,...]",
         help=f"one of {', '.join(OPERATOR_CHOICES)}, with options, e.g. downsample:factor=4,"
-        "kernel=bicubic or blur:sigma=2,boundary=valid (default %(default)s)",
+        f"kernel=bicubic or blur:sigma=2,boundary=valid (default {meas.operator}); with "
+        "--measurements, the operator of this tool that measured y",
     )
     p.add_argument(
         "--ratio",
         type=number(0.0, 1.0, open_low=True),
-        default=meas.ratio,
-        help="m/n in (0, 1] (default %(default)s)",
+        default=None,
+        help=f"m/n in (0, 1] (default {meas.ratio})",
     )
     p.add_argument(
         "--noise-std",
         type=number(0.0),
-        default=meas.noise_std,
-        help="measurement noise std (default %(default)s)",
+        default=None,
+        help=f"measurement noise std (default {meas.noise_std})",
     )
+    add_measured_arguments(p)
     p.add_argument("--generator", choices=GENERATORS[:2], default="deep-decoder")
     p.add_argument(
         "--channels",
@@ -120,10 +126,139 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
+def add_measured_arguments(p: argparse.ArgumentParser) -> None:
+    """Measurements a user brings instead of an image this tool measures."""
+    g = p.add_argument_group(
+        "your measurements",
+        "reconstruct from y and A you bring (no image is loaded or measured): y from "
+        "--measurements, A from --matrix (dense m x n, columns in the row-major order of "
+        "--shape) or by --operator name with the seed that drew it",
+    )
+    g.add_argument("--measurements", metavar="FILE", help="y: .npy, .npz, .h5 or .mat")
+    g.add_argument("--matrix", metavar="FILE", help="A, m x n: .npy, .npz, .h5 or .mat")
+    g.add_argument(
+        "--shape",
+        type=signal_shape,
+        metavar="H,W[,C]",
+        help="the signal's shape as your arrays hold it: H,W (grey), H,W,C (channel-last "
+        "colour, C = 1 or 3), or n (a 1D signal)",
+    )
+    g.add_argument(
+        "--truth", metavar="FILE", help="the true signal (of --shape), to score PSNR/SSIM"
+    )
+    g.add_argument(
+        "--key",
+        type=key_option,
+        default=None,
+        metavar="NAME|ROLE=NAME,...",
+        help="the array's name in container files (.npz/.h5/.mat): one name for every file, "
+        "or per role: measurements=y,matrix=A,truth=x",
+    )
+    g.add_argument(
+        "--operator-seed",
+        type=integer(0, 2**63 - 1),
+        default=None,
+        help="the seed that drew a named --operator (default: the one a simulated run with "
+        "this --seed draws)",
+    )
+    g.add_argument(
+        "--signed",
+        action="store_true",
+        help="the signal takes any real values (default: an image in [0, 1])",
+    )
+
+
+#: the roles --key names arrays for
+KEY_ROLES = ("measurements", "matrix", "truth")
+#: options of the simulated path that do not apply to measurements a user brings
+SIMULATED_ONLY = ("image", "size", "ratio", "noise_std")
+#: options of measured data that do not apply to a simulated image
+MEASURED_ONLY = ("matrix", "shape", "truth", "operator_seed")
+
+
+def signal_shape(text: str) -> tuple[int, ...]:
+    """``--shape``: n, H,W or H,W,C (positive integers)."""
+    parts = [p.strip() for p in str(text).lower().replace("x", ",").split(",") if p.strip()]
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected n, H,W or H,W,C, got {text!r}") from None
+    if not 1 <= len(shape) <= 3 or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"expected n, H,W or H,W,C, got {text!r}")
+    return shape
+
+
+def key_option(text: str) -> str:
+    """``--key``: checked, kept as text (the run's options are saved as plain values)."""
+    array_keys(text)
+    return text
+
+
+def array_keys(text: str | None) -> dict[str, str]:
+    """``--key``: NAME (every role) or ROLE=NAME,… → the name per role."""
+    if text is None:
+        return {}
+    if "=" not in text:
+        return dict.fromkeys(KEY_ROLES, text.strip())
+    keys = {}
+    for item in filter(None, (i.strip() for i in text.split(","))):
+        role, _, name = item.partition("=")
+        if role.strip() not in KEY_ROLES or not name.strip():
+            raise argparse.ArgumentTypeError(
+                f"--key: expected NAME or ROLE=NAME with ROLE in {', '.join(KEY_ROLES)}, "
+                f"got {item!r}"
+            )
+        keys[role.strip()] = name.strip()
+    return keys
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def problem_spec(args: argparse.Namespace) -> ProblemSpec:
+    """The problem the options describe: an image this tool measures, or y and A a user
+    brings (``--measurements``); options of the other path are refused."""
+    if getattr(args, "measurements", None) is None:
+        given = [_flag(k) for k in MEASURED_ONLY if getattr(args, k, None) is not None]
+        if given or getattr(args, "signed", False):
+            raise UsageError(f"{(given or ['--signed'])[0]} applies to --measurements only")
+        sig, meas = ImageSignal(), CSMeasurement()
+        return ProblemSpec(
+            ImageSignal(
+                sig.image if args.image is None else args.image,
+                sig.size if args.size is None else args.size,
+                1 if getattr(args, "grey", False) else None,
+            ),
+            CSMeasurement(
+                meas.operator if args.operator is None else args.operator,
+                meas.ratio if args.ratio is None else args.ratio,
+                noise_std=meas.noise_std if args.noise_std is None else args.noise_std,
+            ),
+            args.seed,
+        )
+    given = [_flag(k) for k in SIMULATED_ONLY if getattr(args, k, None) is not None]
+    if args.grey:
+        given.append("--grey")
+    if given:
+        raise UsageError(f"{given[0]} does not apply to --measurements (y is given)")
+    if args.shape is None:
+        raise UsageError("--measurements needs --shape (the signal's H,W[,C] or n)")
+    if (args.matrix is None) == (args.operator is None):
+        raise UsageError("--measurements needs one of --matrix FILE and --operator NAME")
+    if args.operator_seed is not None and args.operator is None:
+        raise UsageError("--operator-seed applies to a named --operator")
+    keys = array_keys(args.key)
     return ProblemSpec(
-        ImageSignal(args.image, args.size, 1 if getattr(args, "grey", False) else None),
-        CSMeasurement(args.operator, args.ratio, noise_std=args.noise_std),
+        MeasuredSignal(args.shape, args.truth, keys.get("truth"), signed=args.signed),
+        MeasuredData(
+            args.measurements,
+            keys.get("measurements"),
+            matrix=args.matrix,
+            matrix_key=keys.get("matrix"),
+            operator=args.operator,
+            operator_seed=args.operator_seed,
+        ),
         args.seed,
     )
 
@@ -131,35 +266,62 @@ def problem_spec(args: argparse.Namespace) -> ProblemSpec:
 def run(args: argparse.Namespace) -> int:
     spec, method = problem_spec(args), method_spec(args)
     args.baseline_names = baseline_names(args.baselines)
-    check_resources(args)
-    return solve(args, "reconstruct", spec, method, headline, _title(args))
+    check_resources(args, spec)
+    return solve(args, "reconstruct", spec, method, headline, _title(spec, args.generator))
 
 
 def headline(metrics: dict[str, Any]) -> str:
+    if metrics.get("psnr") is None:  # measured data without a truth
+        quality = f"residual {metrics['residual']:.3g}"
+        if metrics.get("heldout_residual") is not None:
+            quality += f", held-out residual {metrics['heldout_residual']:.3g}"
+    else:
+        quality = f"PSNR {metrics['psnr']:.2f} dB, SSIM {_ssim(metrics['ssim'])}"
     line = (
-        f"PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.3f}, "
-        f"{metrics['iterations']} iterations ({metrics['stop_reason']}), "
+        f"{quality}, {metrics['iterations']} iterations ({metrics['stop_reason']}), "
         f"{metrics['seconds']:.1f} s on {metrics['device']}"
     )
     base = metrics.get("baselines") or {}
     if base:
-        line += "; " + ", ".join(f"{k} {v['psnr']:.2f} dB" for k, v in base.items())
+        line += "; " + ", ".join(_baseline(k, v) for k, v in base.items())
     return line
 
 
-def _title(args: argparse.Namespace):
-    name = args.operator.split(":")[0]
-    ratio = f" m/n = {args.ratio:g}" if OPERATORS[name].uses_ratio else ""
-    return lambda problem: f"{args.generator}, {args.operator}{ratio}"
+def _ssim(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
-def check_resources(args: argparse.Namespace) -> None:
+def _baseline(name: str, metrics: dict[str, Any]) -> str:
+    return name if metrics["psnr"] is None else f"{name} {metrics['psnr']:.2f} dB"
+
+
+def _title(spec: ProblemSpec, generator: str):
+    meas = spec.measurement
+    if isinstance(meas, MeasuredData):
+        what = meas.operator or "your matrix"
+        return lambda problem: f"{generator}, {what}, m = {problem.m}, n = {problem.n}"
+    assert isinstance(meas, CSMeasurement)
+    name = meas.operator.split(":")[0]
+    ratio = f" m/n = {meas.ratio:g}" if OPERATORS[name].uses_ratio and meas.ratio else ""
+    return lambda problem: f"{generator}, {meas.operator}{ratio}"
+
+
+def check_resources(args: argparse.Namespace, spec: ProblemSpec) -> None:
     """Refuse, before loading anything, a size the machine cannot hold."""
-    side = args.size if isinstance(args.size, tuple) else (args.size, args.size)
-    n = 3 * side[0] * side[1]  # at most 3 channels
-    m = rows_for_ratio((n,), args.ratio)
+    signal, meas = spec.signal, spec.measurement
+    if isinstance(signal, MeasuredSignal):
+        assert isinstance(meas, MeasuredData)
+        n = math.prod(signal.shape)
+        m = math.prod(array_shape(meas.measurements, meas.measurements_key, "measurements")[0])
+        name = "gaussian" if meas.matrix is not None else (meas.operator or "").split(":")[0]
+    else:
+        assert isinstance(signal, ImageSignal) and isinstance(meas, CSMeasurement)
+        side = signal.size if isinstance(signal.size, tuple) else (signal.size, signal.size)
+        n = 3 * side[0] * side[1]  # at most 3 channels
+        m = rows_for_ratio((n,), meas.ratio or 1.0)
+        name = meas.operator.split(":")[0]
     parts = {
-        "operator": operator_bytes(args.operator.split(":")[0], n, m),
+        "operator": operator_bytes(name, n, m),
         "generator": generator_bytes(args.generator, n, args.channels, args.layers),
         "image": 4 * 8 * n,
     }

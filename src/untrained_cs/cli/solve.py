@@ -62,6 +62,8 @@ def solve(
         if resume_from is None:
             save_resume(staging / RESUME, command, args, spec, method)
         problem = build(spec)
+        if args.weight_choice is None:  # the truth picks ℓ1/TV weights when there is one
+            args.weight_choice = Solver.weight_choice if problem.truth is not None else "holdout"
         record = _fit(args, problem, method, staging, resume_from)
         baselines = {
             name: run(problem, Solver(name, args.weight_choice), device=args.device)

@@ -104,7 +104,7 @@ def data(settings: Figure1Settings, seed: int = 0) -> dict[str, Any]:
         records = run_batch(problems, method_for(settings, generator))
         for image, problem, rec in zip(settings.images, problems, records, strict=True):
             h = rec.history or {}
-            n = problem.truth.numel()
+            n = problem.known_truth.numel()
             runs.append({
                 "image": image, "generator": generator, "n": n, "m": problem.m,
                 "parameters": rec.metrics.get("parameters"),
@@ -119,7 +119,7 @@ def data(settings: Figure1Settings, seed: int = 0) -> dict[str, Any]:
             })  # fmt: skip
     return {
         "images": list(settings.images), "size": settings.size, "ratio": settings.ratio,
-        "smoothness": {im: high_frequency_share(p.truth) for im, p in
+        "smoothness": {im: high_frequency_share(p.known_truth) for im, p in
                        zip(settings.images, problems, strict=True)},
         "runs": runs,
     }  # fmt: skip

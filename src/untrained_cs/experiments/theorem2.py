@@ -72,9 +72,9 @@ def data(settings: Theorem2Settings, seed: int = 0) -> dict[str, Any]:
         problems = [build(ProblemSpec(SmoothSignal(s.n, s.p), CSMeasurement(m=m), r))
                     for r in roots]  # fmt: skip
         records = _fit(problems, s.channels, (s.kernel, s.width), s.xi, s.max_iters)
-        err = np.array([float((r.estimate - q.truth).double().square().sum())
+        err = np.array([float((r.estimate - q.known_truth).double().square().sum())
                         for r, q in zip(records, problems, strict=True)])  # fmt: skip
-        bound = np.array([theorem2_bound(q.truth[0], u, m, s.xi) for q in problems])
+        bound = np.array([theorem2_bound(q.known_truth[0], u, m, s.xi) for q in problems])
         rows["m"].append(int(m))
         rows["error"].append(float(np.median(err)))
         rows["bound13"].append(float(np.median(bound)))

@@ -37,13 +37,7 @@ def read_array(path: str | Path, key: str | None = None, what: str = "array") ->
     Raises:
         ValueError: one line naming the file and the problem (see module docstring).
     """
-    p = Path(path)
-    label = f"{what} file {str(p)!r}"
-    if not p.is_file():
-        raise ValueError(f"{label}: no such file")
-    suffix = p.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ValueError(f"{label}: unsupported file type (use {', '.join(SUFFIXES)})")
+    p, label, suffix = _located(path, what)
     if suffix == ".npy":
         if key is not None:
             raise ValueError(f"{label}: a .npy file holds one array; --key applies to containers")
@@ -55,6 +49,82 @@ def read_array(path: str | Path, key: str | None = None, what: str = "array") ->
     else:
         array = _hdf5(p, key, label)
     return checked(array, label)
+
+
+def array_shape(path: str | Path, key: str | None = None, what: str = "array") -> tuple:
+    """The shape and bytes per entry of the array :func:`read_array` would return, read from
+    the file's header only (no data loaded): what a memory estimate needs before reading.
+
+    Raises:
+        ValueError: as :func:`read_array` for a missing file, an unknown suffix, or a
+            container with no array or several and no ``key``.
+    """
+    p, label, suffix = _located(path, what)
+    try:
+        if suffix == ".npy":
+            return _npy_header(p)
+        if suffix == ".npz":
+            import zipfile
+
+            with zipfile.ZipFile(p) as archive:
+                names = [n[: -len(".npy")] for n in archive.namelist() if n.endswith(".npy")]
+                name = _choose(names, key, label)
+                with archive.open(name + ".npy") as f:
+                    return _header(f)
+        import h5py
+
+        if suffix in (".h5", ".hdf5") or h5py.is_hdf5(p):
+            with h5py.File(p, "r") as f:
+                names = []
+                f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+                name = _choose([n for n in names if not n.startswith("#")], key, label)
+                data = f[name]
+                matlab = data.attrs.get("MATLAB_class") is not None
+                shape = tuple(data.shape)[::-1] if matlab else tuple(data.shape)
+                return shape, int(data.dtype.itemsize)
+        import scipy.io
+
+        found = {n: (tuple(s), c) for n, s, c in scipy.io.whosmat(p)}
+        name = _choose(list(found), key, label)
+        shape, cls = found[name]
+        return shape, MAT_ITEMSIZE.get(cls, 8)
+    except (OSError, EOFError, ValueError) as exc:
+        if str(exc).startswith(label):
+            raise
+        raise ValueError(f"{label} could not be read: {_first_line(exc)}") from None
+
+
+#: bytes per entry of a MATLAB v5 class (whosmat names classes, not dtypes)
+MAT_ITEMSIZE = {"double": 8, "single": 4, "int8": 1, "uint8": 1, "int16": 2, "uint16": 2,
+                "int32": 4, "uint32": 4, "int64": 8, "uint64": 8, "logical": 1}  # fmt: skip
+
+
+def _npy_header(path: Path) -> tuple:
+    with open(path, "rb") as f:
+        return _header(f)
+
+
+def _header(f) -> tuple:  # type: ignore[no-untyped-def]
+    fmt = np.lib.format
+    version = fmt.read_magic(f)
+    read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read(f)
+    if dtype.hasobject:
+        return tuple(shape), 8  # refused when read (a pickle); the estimate is moot
+    return tuple(shape), int(dtype.itemsize)
+
+
+def _located(path: str | Path, what: str) -> tuple[Path, str, str]:
+    """The file's path, how errors name it, and its suffix; a missing file or an unknown
+    suffix refused."""
+    p = Path(path)
+    label = f"{what} file {str(p)!r}"
+    if not p.is_file():
+        raise ValueError(f"{label}: no such file")
+    suffix = p.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(f"{label}: unsupported file type (use {', '.join(SUFFIXES)})")
+    return p, label, suffix
 
 
 def checked(array: np.ndarray, label: str) -> np.ndarray:

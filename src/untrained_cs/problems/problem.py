@@ -36,14 +36,15 @@ class Problem(ABC):
     Attributes:
         spec: what it was built from.
         truth: the ground truth in the space estimates are scored in: an image
-            ``[C, H, W]``, a signal ``[1, n]``, or an MRI magnitude ``[h, w]``.
+            ``[C, H, W]``, a signal ``[1, n]``, or an MRI magnitude ``[h, w]``; None for
+            measured data that come without one (records then hold no PSNR/SSIM).
         operator: A (input shape = what a generator outputs); y: ``[1, *out_shape]``.
         noise_std: the std of the noise in y (0 when noiseless).
         data_range: the peak used by PSNR (1 for images in [0, 1]).
     """
 
     spec: ProblemSpec
-    truth: torch.Tensor
+    truth: torch.Tensor | None
     operator: Operator
     y: torch.Tensor
     noise_std: float = 0.0
@@ -53,6 +54,13 @@ class Problem(ABC):
     def kind(self) -> str:
         """``image``, ``smooth`` or ``mri``: the key of the fit defaults that apply."""
         return self.spec.signal.kind
+
+    @property
+    def known_truth(self) -> torch.Tensor:
+        """The truth, for code that needs one (simulated problems always have it)."""
+        if self.truth is None:
+            raise ValueError("this problem has no ground truth (measured data without one)")
+        return self.truth
 
     @property
     def n(self) -> int:
@@ -102,7 +110,8 @@ class Problem(ABC):
     def baseline_options(self) -> Mapping[str, Mapping[str, Any]]:
         """Per classical solver, keyword settings for this problem: colour images couple
         their channels in TV (one norm per pixel over R, G, B)."""
-        colour = isinstance(self.spec.signal, ImageSignal) and self.truth.shape[0] > 1
+        shape = self.operator.in_shape
+        colour = isinstance(self.spec.signal, ImageSignal) and shape[0] > 1
         return {"tv": {"couple_channels": True}} if colour else {}
 
     def facts(self) -> dict[str, Any]:

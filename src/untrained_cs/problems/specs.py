@@ -179,10 +179,120 @@ class MRIMeasurement:
             raise ValueError(f"model must be one of {', '.join(MRI_MODELS)}, got {self.model!r}")
 
 
-Signal = ImageSignal | SmoothSignal | MRISignal
-Measurement = CSMeasurement | MRIMeasurement
-SIGNALS: dict[str, type] = {c.kind: c for c in (ImageSignal, SmoothSignal, MRISignal)}
-MEASUREMENTS: dict[str, type] = {c.kind: c for c in (CSMeasurement, MRIMeasurement)}
+def _file_hash(spec: Any, path_field: str, hash_field: str) -> None:
+    """Fill ``hash_field`` from the file at ``path_field`` when it was not given."""
+    path = getattr(spec, path_field)
+    if path is None:
+        if getattr(spec, hash_field) is not None:
+            raise ValueError(f"{hash_field} is given but {path_field} is not")
+        return
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"{path_field} must be a file path, got {path!r}")
+    if getattr(spec, hash_field) is None:
+        from ..io.arrays import content_hash
+
+        try:
+            object.__setattr__(spec, hash_field, content_hash(path))
+        except OSError:
+            raise ValueError(f"{path_field} file {path!r}: no such file") from None
+
+
+@dataclass(frozen=True)
+class MeasuredSignal:
+    """A signal known only through measurements a user brings (:class:`MeasuredData`).
+
+    ``shape`` is the signal's shape as the user's arrays hold it: ``(n,)`` for a 1D signal,
+    ``(H, W)`` for a grey image, ``(H, W, C)`` (channel-last, C = 1 or 3) for a colour one;
+    the fit's signal is ``[1, n]`` or ``[C, H, W]``. ``truth``: an optional ground-truth
+    file of that shape (scores PSNR/SSIM; its content hash is kept). ``signed``: the signal
+    may take any real values (no sigmoid on the generator; its output scaled to the data);
+    by default an image is in [0, 1] as the bundled ones are.
+    """
+
+    kind: ClassVar[str] = "measured"
+    #: the fields naming files: left out of the key (:meth:`ProblemSpec.key_dict`), whose
+    #: content hashes stand for them
+    PATHS: ClassVar[tuple[str, ...]] = ("truth",)
+    shape: tuple[int, ...] = (64, 64)
+    truth: str | None = None
+    truth_key: str | None = None
+    truth_hash: str | None = None
+    signed: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.shape, list | tuple) or not 1 <= len(self.shape) <= 3:
+            raise ValueError(f"shape must be n, (H, W) or (H, W, C), got {self.shape!r}")
+        for side in self.shape:
+            _int("shape", side, 1)
+        shape = tuple(int(v) for v in self.shape)
+        object.__setattr__(self, "shape", shape)
+        if len(shape) == 3 and shape[2] not in (1, 3):
+            raise ValueError(f"the last entry of shape (H, W, C) is C = 1 or 3, got {shape}")
+        if len(shape) >= 2 and min(shape[:2]) < 2:
+            raise ValueError(f"an image needs H, W >= 2, got shape {shape}")
+        if not isinstance(self.signed, bool):
+            raise ValueError(f"signed must be true or false, got {self.signed!r}")
+        _file_hash(self, "truth", "truth_hash")
+
+    @property
+    def signal_shape(self) -> tuple[int, ...]:
+        """The fit's signal shape: ``(1, n)`` or ``(C, H, W)``."""
+        if len(self.shape) == 1:
+            return (1, self.shape[0])
+        channels = self.shape[2] if len(self.shape) == 3 else 1
+        return (channels, self.shape[0], self.shape[1])
+
+
+@dataclass(frozen=True)
+class MeasuredData:
+    """Measurements y a user brings, with their operator: a dense matrix file ``matrix``
+    (m x n, columns in the order of the signal's entries as ``shape`` holds them, row-major)
+    or a registered operator of this tool by name (``operator``, ``NAME[:k=v]``) drawn with
+    ``operator_seed`` (None: the seed a simulated run with the spec's root seed draws, so a
+    run's own A is named, not shipped). ``*_key`` names the array in a container file
+    (``.npz``, ``.h5``, ``.mat``); the files' content hashes key the spec.
+    """
+
+    kind: ClassVar[str] = "measured"
+    PATHS: ClassVar[tuple[str, ...]] = ("measurements", "matrix")
+    measurements: str = ""
+    measurements_key: str | None = None
+    measurements_hash: str | None = None
+    matrix: str | None = None
+    matrix_key: str | None = None
+    matrix_hash: str | None = None
+    operator: str | None = None
+    operator_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.measurements:
+            raise ValueError("measured data need a measurements file (y)")
+        _file_hash(self, "measurements", "measurements_hash")
+        _file_hash(self, "matrix", "matrix_hash")
+        if (self.matrix is None) == (self.operator is None):
+            raise ValueError("give the operator of the measurements: a matrix file or a name")
+        if self.operator is not None:
+            if not isinstance(self.operator, str):
+                raise ValueError(f"operator must be a name, got {self.operator!r}")
+            name, options = parse_operator(self.operator)
+            if not OPERATORS[name].uses_ratio:
+                raise ValueError(f"operator {name!r} is deterministic: give its y with the "
+                                 "simulated path, or its matrix")  # fmt: skip
+            object.__setattr__(self, "operator", operator_text(name, options))
+        elif self.operator_seed is not None:
+            raise ValueError("operator_seed applies to a named operator, not to a matrix file")
+        if self.operator_seed is not None:
+            _int("operator_seed", self.operator_seed, 0)
+
+
+Signal = ImageSignal | SmoothSignal | MRISignal | MeasuredSignal
+Measurement = CSMeasurement | MRIMeasurement | MeasuredData
+SIGNALS: dict[str, type] = {
+    c.kind: c for c in (ImageSignal, SmoothSignal, MRISignal, MeasuredSignal)
+}
+MEASUREMENTS: dict[str, type] = {c.kind: c for c in (CSMeasurement, MRIMeasurement, MeasuredData)}
+#: the signal kinds that need their own measurement kind (the others take CS measurements)
+PAIRED = {"mri": "mri", "measured": "measured"}
 
 
 @dataclass(frozen=True)
@@ -195,8 +305,7 @@ class ProblemSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seed", check_root(self.seed))
-        mri_signal = isinstance(self.signal, MRISignal)
-        if mri_signal != isinstance(self.measurement, MRIMeasurement):
+        if PAIRED.get(self.signal.kind, "cs") != self.measurement.kind:
             raise ValueError(
                 f"a {self.signal.kind} signal cannot be measured by the "
                 f"{self.measurement.kind} model"
@@ -206,6 +315,8 @@ class ProblemSpec:
     def noisy(self) -> bool:
         """The data carry noise: noise is added, or the k-space is measured (a real file)."""
         m, s = self.measurement, self.signal
+        if isinstance(m, MeasuredData):
+            return True  # real data: the noise level is unknown
         if isinstance(m, CSMeasurement):
             return m.noise_std > 0
         return isinstance(s, MRISignal) and (s.snr is not None or s.kspace is not None)
@@ -221,6 +332,15 @@ class ProblemSpec:
             "measurement": {"kind": self.measurement.kind, **dataclasses.asdict(self.measurement)},
             "seed": self.seed,
         }
+
+    def key_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` without the file paths that content hashes stand for: the same
+        files anywhere give the same key (:func:`spec_hash`)."""
+        d = self.to_dict()
+        for part, spec in (("signal", self.signal), ("measurement", self.measurement)):
+            for name in getattr(spec, "PATHS", ()):
+                d[part].pop(name, None)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ProblemSpec:
@@ -263,6 +383,9 @@ def canonical_json(obj: Any) -> str:
 
 def spec_hash(*parts: Any) -> str:
     """A stable 16-hex-digit key of specs (ProblemSpec, method specs, dicts)."""
-    data = [p.to_dict() if hasattr(p, "to_dict") else p for p in parts]
+    data = [
+        p.key_dict() if hasattr(p, "key_dict") else p.to_dict() if hasattr(p, "to_dict") else p
+        for p in parts
+    ]
     text = canonical_json({"schema": SCHEMA, "parts": data})
     return hashlib.sha256(text.encode()).hexdigest()[:16]
