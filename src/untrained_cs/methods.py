@@ -60,8 +60,15 @@ class GeneratorFit:
     #: the deep decoder's output multiplier (None: the problem's own, e.g. an MRI problem's
     #: scale of its zero-filled coil images); Figure 5 sets the notebook's
     output_scale: float | None = None
+    #: K > 1: K generators from K member seeds, fitted in one batch; the estimate is their
+    #: mean (an ensemble), scored, stopped and selected as one
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
+        if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, int):
+            raise ValueError(f"ensemble must be an integer, got {self.ensemble!r}")
+        if self.ensemble < 1:
+            raise ValueError(f"ensemble must be >= 1, got {self.ensemble}")
         if self.output_scale is not None and not (
             math.isfinite(self.output_scale) and self.output_scale > 0
         ):
@@ -132,6 +139,8 @@ class GeneratorFit:
             del d["kernel_width"]
         if self.output_scale is None:
             del d["output_scale"]
+        if self.ensemble == 1:
+            del d["ensemble"]
         if self.schedule in (None, self._legacy_schedule):
             del d["schedule"]
         return d

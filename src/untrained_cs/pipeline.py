@@ -84,36 +84,43 @@ def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
 def build_generator(
     problem: Problem, method: GeneratorFit, seeds: list[int] | None = None
 ) -> Generator:
-    """The method's generator for the problem (resolved settings); one member seeded from
-    the spec, or one member per seed of ``seeds`` (a batch of problems like this one)."""
+    """The method's generator for the problem (resolved settings); its members seeded from
+    the spec (one, or the ensemble's K), or one member per seed of ``seeds`` (a batch of
+    problems like this one)."""
     method = resolve(problem, method)
     return make_generator(
         method.generator,
         problem.operator.in_shape,
         method.channels,
         method.layers,
-        seed=member_seeds(problem.spec.seed, 1) if seeds is None else seeds,
+        seed=member_seeds(problem.spec.seed, method.ensemble) if seeds is None else seeds,
         signed=problem.signed_output,
         kernel_width=method.kernel_width,
         output_scale=problem.output_scale() if method.output_scale is None else method.output_scale,
     )
 
 
-def error_function(problems: Sequence[Problem]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+def error_function(
+    problems: Sequence[Problem], ensemble: int = 1
+) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """Generator outputs → per member MSE / data_range² against its own truth, in the
     truth's space (MRI magnitudes, signals not in [0, 1]); None when the problems give the
-    engine a truth to compare outputs with itself (:attr:`Problem.fit_truth`: images)."""
+    engine a truth to compare outputs with itself (:attr:`Problem.fit_truth`: images of
+    single fits) or have none. With ``ensemble`` K, members ``p·K … p·K + K − 1`` are
+    problem p's ensemble, and each member's entry is the MSE of their mean."""
     first = problems[0]
     truths = [p.truth for p in problems if p.truth is not None]
-    if first.fit_truth is not None or len(truths) != len(problems):
+    if len(truths) != len(problems) or (first.fit_truth is not None and ensemble == 1):
         return None
     truth = torch.stack(truths)
     scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
 
     def error(out: torch.Tensor) -> torch.Tensor:
         img = first.to_image(out)
+        img = img.reshape(len(problems), ensemble, *img.shape[1:]).mean(dim=1)
         diff = (img - truth.to(device=img.device, dtype=img.dtype)).reshape(img.shape[0], -1)
-        return diff.square().mean(dim=1).double() / scale.to(img.device)
+        mse = diff.square().mean(dim=1).double() / scale.to(img.device)
+        return mse.repeat_interleave(ensemble)
 
     return error
 
@@ -170,21 +177,24 @@ def _start(
     device: str | torch.device,
     control: FitControl,
 ) -> FitState:
-    truth = problem.fit_truth
-    error = error_function([problem])
+    k = method.ensemble
+    truth = problem.fit_truth if k == 1 else None  # an ensemble is scored by its mean
+    error = error_function([problem], k)
+    y = problem.y.expand(k, *problem.y.shape[1:])
     if control.resume is not None:
-        return FitState.load(control.resume, generator, problem.operator, problem.y, truth,
+        return FitState.load(control.resume, generator, problem.operator, y, truth,
                              error=error)  # fmt: skip
     return init_state(
         generator,
         problem.operator,
-        problem.y,
+        y,
         truth=truth,
         optimizer=method.optimizer,
         lr=method.lr,
         device=device,
         error=error,
         stop=noisy_stop(problem, method),
+        compact=k == 1,  # an ensemble's stopped members stay (frozen) in its mean
         **method.rule_overrides(),
     )
 
@@ -200,6 +210,7 @@ def noisy_stop(problem: Problem, method: GeneratorFit) -> NoisyStop:
         fraction=method.holdout_fraction,
         seed=derive_seed(problem.spec.seed, "holdout"),
         candidates=candidates,
+        groups=None if method.ensemble == 1 else (0,) * method.ensemble,
     )
 
 
@@ -220,27 +231,77 @@ def _checkpointer(control: FitControl) -> Callable[[FitState], None] | None:
 def fit_record(
     problem: Problem, method: GeneratorFit, result: FitResult, parameters: int, member: int = 0
 ) -> Record:
-    """The record of member ``member`` of a finished fit."""
-    output = result.estimate[member : member + 1]
-    estimate = problem.to_image(output)[0]
-    summary = result.summary(member)
+    """The record of problem ``member`` of a finished fit: its member's, or with an
+    ensemble of K the mean of its members ``member·K … member·K + K − 1`` (estimate,
+    scores, residuals; history and oracle-best are the mean's, the loss the members' mean),
+    with the members' per-pixel spread (``extra["spread"]``)."""
+    k = method.ensemble
+    rows = range(member * k, member * k + k)
+    outputs = result.estimate[rows.start : rows.stop]
+    images = problem.to_image(outputs)
+    estimate = images.mean(dim=0)
+    summaries = [result.summary(b) for b in rows]
+    summary = summaries[0]
+    if k > 1:
+        summary = {
+            **summary,
+            "loss": float(np.mean([s["loss"] for s in summaries])),
+            "iterations": max(s["iterations"] for s in summaries),
+            "converged": all(s["converged"] for s in summaries),
+            "stop_reason": "/".join(sorted({s["stop_reason"] for s in summaries})),
+        }
+        summary.pop("selected_iteration", None)  # each member's own
     metrics = {
         **scores(estimate, problem.truth, problem.data_range),
-        **{k: v for k, v in summary.items() if k not in ("psnr", "mse")},
-        **data_residuals(problem, method, output),
+        **{key: v for key, v in summary.items() if key not in ("psnr", "mse")},
+        **data_residuals(problem, method, outputs.mean(dim=0, keepdim=True)),
         "n": problem.n,
         "m": problem.m,
-        "parameters": parameters,
+        "parameters": parameters * k,  # an ensemble's: all its members'
     }
+    history = result.member_history(rows.start) if k == 1 else _group_history(result, rows)
+    extra: dict[str, Any] = {}
+    if k > 1:
+        spread = images.std(dim=0, correction=0)
+        extra["spread"] = spread
+        metrics.update(ensemble=k, **spread_metrics(spread, estimate, problem.truth))
     return Record(
         problem=problem.spec.to_dict(),
         method=method.to_dict(),
         key=spec_hash(problem.spec, method),
         estimate=estimate,
         metrics=metrics,
-        history=result.member_history(member),
+        history=history,
         fit=result,
+        extra=extra,
     )  # fmt: skip
+
+
+def _group_history(result: FitResult, rows: range) -> dict[str, np.ndarray]:
+    """An ensemble's history (``[T, 1]`` columns) up to its last member's stop: the members'
+    mean loss; lr, mse and psnr of its first member (mse and psnr are the mean's for all)."""
+    h = result.history
+    last = max(result.stop_iteration[b] for b in rows)
+    keep = np.flatnonzero(h["iteration"] <= last)
+    out = {k: v[keep, rows.start : rows.start + 1] if v.ndim == 2 else v[keep]
+           for k, v in h.items()}  # fmt: skip
+    out["loss"] = h["loss"][keep, rows.start : rows.stop].mean(axis=1, keepdims=True)
+    return out
+
+
+def spread_metrics(
+    spread: torch.Tensor, estimate: torch.Tensor, truth: torch.Tensor | None
+) -> dict[str, float | None]:
+    """How an ensemble's spread reads: its mean, and (with the truth) the correlation of
+    spread and |error| over pixels (1: the spread maps the error exactly)."""
+    out: dict[str, float | None] = {"spread_mean": float(spread.mean())}
+    if truth is not None:
+        a = spread.double().flatten()
+        b = (estimate - truth).abs().double().flatten()
+        a, b = a - a.mean(), b - b.mean()
+        denom = float(a.norm() * b.norm())
+        out["spread_error_correlation"] = float(a @ b) / denom if denom > 0 else None
+    return out
 
 
 def data_residuals(problem: Problem, method: GeneratorFit, output: torch.Tensor) -> dict:
@@ -299,27 +360,34 @@ def run_batch(
     """
     first = problems[0]
     method = resolve(first, method)
-    operator, y = stack_dense(problems)
-    seeds = [member_seeds(p.spec.seed, 1)[0] for p in problems]
+    k = method.ensemble
+    operator, y = stack_dense(problems, k)
+    seeds = [s for p in problems for s in member_seeds(p.spec.seed, k)]
     gen = generator or build_generator(first, method, seeds)
     fit_truths = [p.fit_truth for p in problems if p.fit_truth is not None]
-    truth = torch.stack(fit_truths) if len(fit_truths) == len(problems) else None
+    truth = torch.stack(fit_truths) if len(fit_truths) == len(problems) and k == 1 else None
     held_seeds = tuple(derive_seed(p.spec.seed, "holdout") for p in problems)
+    groups = None if k == 1 else tuple(np.repeat(np.arange(len(problems)), k).tolist())
+    if k > 1 and cap is not None:
+        raise ValueError("an ensemble's members are fitted together: run_batch takes no cap")
     result = fit(
         gen, operator, y,
         truth=truth,
-        error=error_function(problems),
-        optimizer=method.optimizer, lr=method.lr, device=device, compact=compact,
-        stop=replace(noisy_stop(first, method), seed=held_seeds), cap=cap, callback=callback,
-        **method.rule_overrides(),
+        error=error_function(problems, k),
+        optimizer=method.optimizer, lr=method.lr, device=device, compact=compact and k == 1,
+        stop=replace(noisy_stop(first, method), seed=held_seeds, groups=groups), cap=cap,
+        callback=callback, **method.rule_overrides(),
     )  # fmt: skip
     params = gen.num_parameters()
     return [fit_record(p, method, result, params, b) for b, p in enumerate(problems)]
 
 
-def stack_dense(problems: Sequence[Problem]) -> tuple[MatrixOperator, torch.Tensor]:
+def stack_dense(
+    problems: Sequence[Problem], ensemble: int = 1
+) -> tuple[MatrixOperator, torch.Tensor]:
     """The batched operator and measurements ``[B, m_max]`` of dense-matrix problems of one
-    signal shape and noise level, shorter ones padded with zero rows (see :func:`run_batch`).
+    signal shape and noise level, shorter ones padded with zero rows (see :func:`run_batch`);
+    with ``ensemble`` K, each problem's K times in a row (B = K × the problems).
 
     Raises:
         ValueError: (naming ``run_batch``) for other operators, shapes or noise levels.
@@ -332,9 +400,9 @@ def stack_dense(problems: Sequence[Problem]) -> tuple[MatrixOperator, torch.Tens
         raise ValueError("run_batch needs problems of one signal shape")
     if len({p.noise_std for p in problems}) != 1:
         raise ValueError("run_batch needs problems of one noise level")
-    operator = stack_rows(mats, ops[0].in_shape)
+    operator = stack_rows([a for a in mats for _ in range(ensemble)], ops[0].in_shape)
     y = torch.cat([torch.nn.functional.pad(p.y, (0, operator.m - p.y.shape[-1])) for p in problems])
-    return operator, y
+    return operator, y.repeat_interleave(ensemble, dim=0)
 
 
 def run_solver(problem: Problem, method: Solver, *, device: str | torch.device = "auto") -> Record:

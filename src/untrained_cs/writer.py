@@ -5,7 +5,8 @@ Every command that reconstructs writes the same files: ``reconstruction.png``,
 without a truth: no truth picture, no error panel), ``curves.png``
 (loss, true MSE and PSNR against iteration, oracle-best marked), ``history.csv``,
 ``measurements.npy``, ``estimate.npy`` (the float estimate, in the truth's shape and
-range; TIFF and NIfTI on request) and ``metrics.json`` (with the package ``version`` that
+range; TIFF and NIfTI on request), for an ensemble ``spread.npy``/``spread.png`` (the
+members' per-pixel standard deviation) and ``metrics.json`` (with the package ``version`` that
 wrote it, and ``files``: what each written file is).
 """
 
@@ -70,6 +71,12 @@ def write_record(
     np.save(folder / "measurements.npy", _numpy(problem.y))
     estimates = write_estimate(folder, _numpy(est), save)
     files = {"estimate": estimates, "measurements": "measurements.npy"}
+    spread = record.extra.get("spread")
+    if spread is not None:  # an ensemble: its members' per-pixel standard deviation
+        np.save(folder / "spread.npy", _numpy(spread).astype(np.float32))
+        if spread.dim() >= 2 and not (spread.dim() == 2 and spread.shape[0] == 1):
+            run_plots.comparison(folder / "spread.png", [], error=("members' std", spread))
+        files["spread"] = "spread.npy"
     write_json(folder / "metrics.json", {**metrics, "files": files, "version": package_version()})
 
 

@@ -182,6 +182,14 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
     )
     add_stop_arguments(g)
     g.add_argument(
+        "--ensemble",
+        type=positive(int),
+        default=1,
+        metavar="K",
+        help="fit K generators from K seeds in one batched fit and return their mean; "
+        "spread.png/.npy: the members' per-pixel standard deviation (default %(default)s)",
+    )
+    g.add_argument(
         "--seed",
         type=integer(0, 2**63 - 1),
         default=ProblemSpec.seed,

@@ -27,7 +27,8 @@ from .common import UsageError
 FIELDS = ("command", "options", "problem", "method")
 OPTIONAL_FIELDS = ("format", "version", "threads")
 #: options a resume.json of an earlier version may lack (the command's defaults apply)
-LATER_OPTIONS = ("recipe", "schedule", "save", "grey")
+LATER_OPTIONS = ("recipe", "schedule", "save", "grey", "ensemble", "measurements", "matrix",
+                 "shape", "truth", "key", "operator_seed", "signed")  # fmt: skip
 #: recorded beside the parser's options (set while the command runs)
 EXTRA_OPTIONS = ("command", "baseline_names")
 #: parser options that are not recorded (where and how the output goes)
@@ -93,7 +94,8 @@ def command_options(module: Any, saved: dict[str, Any], path: Path) -> argparse.
     if unknown or missing:
         raise UsageError(f"{path}: " + _named(unknown, missing, "option"))
     values = {d: _option(a, options[d], path) for d, a in actions.items() if d in options}
-    return argparse.Namespace(**{**options, **values})
+    later = {d: a.default for d, a in actions.items() if d not in options}  # their defaults
+    return argparse.Namespace(**{**options, **later, **values})
 
 
 def _option(action: argparse.Action, value: Any, path: Path) -> Any:

@@ -42,6 +42,7 @@ def method_spec(args: argparse.Namespace) -> GeneratorFit:
         args.holdout_fraction,
         getattr(args, "recipe", "project"),  # resume.json of earlier versions has none
         schedule=getattr(args, "schedule", None),
+        ensemble=getattr(args, "ensemble", None) or 1,
     )
 
 

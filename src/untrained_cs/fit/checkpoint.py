@@ -21,7 +21,7 @@ import torch
 
 from ..version import check_format
 from .schedule import SCHEDULE_FIELDS
-from .selection import Holdout
+from .selection import Holdout, Settled
 from .settings import RULE_FIELDS
 from .stopping import StopRule, StopState
 
@@ -106,6 +106,31 @@ def holdout_from_payload(saved: dict[str, Any], dev: torch.device) -> Holdout:
     h.since = saved["since"].numpy().copy()
     h.output = None if saved["output"] is None else saved["output"].to(dev)
     return h
+
+
+def settled_payload(s: Settled) -> dict[str, Any]:
+    """The settled rule's section."""
+    return {
+        "groups": torch.from_numpy(s.groups.astype(np.int64)),
+        "window": int(s.window),
+        "tol": float(s.tol),
+        "reference": None if s.reference is None else cpu(s.reference),
+        "since": torch.from_numpy(s.since.astype(np.int64)),
+        "change": torch.from_numpy(s.change.astype(np.float64)),
+    }
+
+
+def settled_from_payload(saved: dict[str, Any], dev: torch.device) -> Settled:
+    """Inverse of :func:`settled_payload`, on ``dev``."""
+    reference = saved["reference"]
+    return Settled(
+        saved["groups"].numpy().copy(),
+        int(saved["window"]),
+        float(saved["tol"]),
+        None if reference is None else reference.to(dev),
+        saved["since"].numpy().copy(),
+        saved["change"].numpy().copy(),
+    )
 
 
 def stop_payload(stop: StopState) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from .result import (
     psnr_from_mse,
 )
 from .schedule import Rates, check_lr, initial_rates
-from .selection import Holdout, NoisyStop, discrepancy_floor, holdout_entries
+from .selection import Holdout, NoisyStop, Settled, discrepancy_floor, holdout_entries
 from .settings import FitOptions, fit_settings
 from .state import FitState
 from .stopping import CONVERGED_REASONS, StopState
@@ -72,8 +72,9 @@ def init_state(
     floor = settings.rule.loss_floor * 0.5 * squared_norms(y).detach().cpu().double().numpy()
     noisy = options.get("stop") or NoisyStop()
     floor, floor_reason, holdout = _noisy_stop(noisy, op, y, floor, gen.batch)
+    settled = _settled(noisy, gen.batch, settings.compact_at)
     stop = StopState(settings.rule, floor=floor, floor_reason=floor_reason)
-    state = FitState.start(gen, op, y, truth, dev, settings, stop, rates, holdout)
+    state = FitState.start(gen, op, y, truth, dev, settings, stop, rates, holdout, settled)
     state.error = options.get("error")
     if settings.cap is not None:
         stop.enqueue(np.arange(settings.cap, gen.batch))
@@ -92,11 +93,26 @@ def _noisy_stop(
             None,
         )
     if stop.rule == "holdout":
-        held = holdout_entries(op, y, stop.fraction, stop.seed, stop.candidates).to(y.device)
+        groups = None if stop.groups is None else np.asarray(stop.groups)
+        held = holdout_entries(op, y, stop.fraction, stop.seed, stop.candidates, groups)
+        held = held.to(y.device)
         holdout = Holdout(held, stop.patience)
         holdout.start(batch)
         return floor, "loss_floor", holdout
     return floor, "loss_floor", None
+
+
+def _settled(stop: NoisyStop, batch: int, compact_at: float) -> Settled | None:
+    """The settled rule's state, when ``stop`` asks for it (groups: one per member unless
+    given; a group of several members needs them all computed, so no compaction)."""
+    groups = np.arange(batch) if stop.groups is None else np.asarray(stop.groups)
+    if len(groups) != batch:
+        raise ValueError(f"{len(groups)} member groups for {batch} members")
+    if stop.rule != "settled":
+        return None
+    if compact_at > 0 and len(set(groups.tolist())) < batch:
+        raise ValueError("an ensemble's members settle together: fit them with compact=False")
+    return Settled(groups, stop.window, stop.tol)
 
 
 def finish(state: FitState) -> FitResult:

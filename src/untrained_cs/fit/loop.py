@@ -141,6 +141,9 @@ def _check(
     _record(state, loss_np, out)
     if w.held is not None:
         _observe_holdout(state, residual, out)
+    if state.settled is not None:
+        settle = state.settled.observe(state.iteration, scatter_rows(state, out), stop.active)
+        stop.mark_stopped(settle, state.iteration, "settled")
     rates.on_check(loss_np, stop)  # the plateau cut, before this check's stops
     stop.update(state.iteration, loss_np, rates.schedule.annealed(state.iteration - stop.start))
     rates.apply(state)

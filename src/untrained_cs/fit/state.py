@@ -36,7 +36,7 @@ from .inputs import check_inputs, on_device, resolve_device
 from .members import Work, full_snapshot, restrict, sync, whole_batch
 from .optim import OPTIMIZERS, MemberwiseOptimizer
 from .schedule import Rates
-from .selection import Holdout
+from .selection import Holdout, Settled
 from .settings import FitSettings
 from .stopping import StopState
 
@@ -65,6 +65,7 @@ class FitState:
             lives in (normalised by the data range²); logged as ``mse`` in place of the
             plain comparison.
         holdout: the hold-out rule's entries and best iterate (None: every entry is fitted).
+        settled: the settled rule's references (None: another rule ends the fit).
     """
 
     generator: Generator
@@ -84,6 +85,7 @@ class FitState:
     seconds: float = 0.0
     error: Callable[[torch.Tensor], torch.Tensor] | None = None
     holdout: Holdout | None = None
+    settled: Settled | None = None
 
     @classmethod
     def start(
@@ -97,6 +99,7 @@ class FitState:
         stop: StopState,
         rates: Rates,
         holdout: Holdout | None = None,
+        settled: Settled | None = None,
     ) -> FitState:
         """A state at iteration 0 with every member in the compute batch: the one place a
         state is built.
@@ -104,8 +107,8 @@ class FitState:
         Args:
             generator, operator, y, truth: the fit's own modules and problem, on
                 ``device``, where the fit runs; settings: what it runs with.
-            stop, rates, holdout: the stopping rule's bookkeeping, the learning rates
-                and the hold-out state, new or loaded.
+            stop, rates, holdout, settled: the stopping rule's bookkeeping, the
+                learning rates, the hold-out and settled states, new or loaded.
 
         Returns:
             the state, its optimiser new (a loaded fit's state is put into it after).
@@ -128,6 +131,7 @@ class FitState:
             log={"iteration": [], "loss": [], "lr": [], "mse": [], "compute_batch": []},
             rng_state=torch.get_rng_state(),
             holdout=holdout,
+            settled=settled,
         )
         rates.apply(state)
         return state
@@ -175,6 +179,7 @@ class FitState:
             "seconds": float(self.seconds),
             "rng_state": self.rng_state.clone(),
             "holdout": None if self.holdout is None else ckpt.holdout_payload(self.holdout),
+            "settled": None if self.settled is None else ckpt.settled_payload(self.settled),
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -240,7 +245,7 @@ class FitState:
         _restore_generator(generator, payload["generator"], path)
         generator.to(dev)
         settings = FitSettings.from_dict(saved)
-        holdout = payload.get("holdout")
+        holdout, settled = payload.get("holdout"), payload.get("settled")
         state = cls.start(
             generator,
             on_device(operator, dev),
@@ -251,6 +256,7 @@ class FitState:
             ckpt.stop_from_payload(payload["stop"], settings.rule),
             Rates.from_state_dict(payload["rates"], settings.schedule),
             None if holdout is None else ckpt.holdout_from_payload(holdout, dev),
+            None if settled is None else ckpt.settled_from_payload(settled, dev),
         )
         state.error = error
         state._resume(payload)

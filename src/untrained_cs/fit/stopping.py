@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: the stop reasons that count as converged (the others: ``max_iters``, ``holdout``, "")
-CONVERGED_REASONS = ("converged", "loss_floor", "discrepancy", "annealed")
+CONVERGED_REASONS = ("converged", "loss_floor", "discrepancy", "annealed", "settled")
 
 
 @dataclass(frozen=True)
