@@ -180,3 +180,17 @@ def test_a_task_reports_its_finished_fits_as_they_stop(tmp_path, capsys):
     assert seen == sorted(seen) and seen[-1] == len(task.fits) and len(set(seen)) > 2
     assert run_sweep(cfg, tmp_path, progress=True) == {"done": 6}
     assert "6/6" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_a_sweep_varies_the_ensemble_and_stores_the_means_numbers(tmp_path):
+    cfg = parse({"base": BASE, "grid": {"method.ensemble": [1, 3], "seed": [0, 1]},
+                 "batch": 2})  # fmt: skip
+    tasks = plan(cfg.fits(), cfg.batch, cfg.fits_per_task)
+    assert sorted((len(t.fits), t.cap) for t in tasks) == [(2, None), (2, None)]
+    run_sweep(cfg, tmp_path, progress=False)
+    store = Store(tmp_path)
+    rows = {r["key"]: r for r in store.rows()}
+    store.close()
+    for fit in cfg.fits():
+        single = run(build(fit.problem), fit.method, device="cpu")
+        assert rows[fit.key]["rel_error"] == pytest.approx(single.metrics["rel_error"], rel=1e-3)

@@ -96,9 +96,13 @@ def fits_per_task(
     ``largest``'s (see :func:`plan`)."""
     per_slot = -(-count // max(slots, 1))
     meas = largest.problem.measurement  # the largest m: every matrix is padded to it
-    # a queue needs one batched fit (a dense operator) and no hold-out (which computes
-    # every member at once): other tasks stay one batch
-    queues = getattr(meas, "operator", None) in DENSE_BYTES and largest.method.stop != "holdout"
+    # a queue needs one batched fit (a dense operator), no hold-out and no ensemble (which
+    # compute their members at once): other tasks stay one batch (of K × batch members)
+    queues = (
+        getattr(meas, "operator", None) in DENSE_BYTES
+        and largest.method.stop != "holdout"
+        and getattr(largest.method, "ensemble", 1) == 1
+    )
     per_memory = TASK_MATRIX_BYTES // _matrix_bytes(largest) if queues else batch
     return max(min(task_size or batch, per_slot, per_memory), min(batch, count))
 
@@ -139,8 +143,10 @@ def run_task(task: Task, device: str | None = None) -> list[Record]:
     callback = None
     if report is not None:
 
+        k = getattr(method, "ensemble", 1)  # an ensemble's K members are one fit
+
         def callback(rec: dict[str, Any]) -> None:  # at every check: the members stopped
-            report(len(task.fits) - rec["active"] - rec["queued"])
+            report(len(task.fits) - -(-(rec["active"] + rec["queued"]) // k))
 
     try:
         return run_batch(problems, method, device=device, cap=task.cap, callback=callback)
