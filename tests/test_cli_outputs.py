@@ -165,21 +165,22 @@ def test_the_float_estimate_is_written_as_numbers(tmp_path, capsys):
 
 
 def test_colour_images_keep_their_channels_end_to_end(tmp_path):
-    """chelsea is RGB: the estimate, the pictures and the TV baseline (channels coupled)
-    are in colour; --grey converts to luminance."""
+    """chelsea is RGB (300 x 451): the estimate, the pictures and the TV baseline (channels
+    coupled) are in colour, --size 32 its shorter side; --grey converts to luminance,
+    --crop makes it 32 x 32."""
     import numpy as np
     from matplotlib.image import imread
 
     out, grey = tmp_path / "colour", tmp_path / "grey"
     colour_run = [*TINY, "--image", "chelsea", "--baselines", "tv", "--max-iters", "10"]
     assert main([*colour_run, "--out", str(out)]) == 0
-    assert np.load(out / "estimate.npy").shape == (3, 32, 32)
+    assert np.load(out / "estimate.npy").shape == (3, 32, 48)  # 451 / 300 × 32 = 48.1
     picture = imread(out / "reconstruction.png")
-    assert picture.shape[:2] == (32, 32) and picture.shape[2] in (3, 4)
+    assert picture.shape[:2] == (32, 48) and picture.shape[2] in (3, 4)
     assert np.abs(picture[..., 0] - picture[..., 2]).max() > 0.01  # not a grey picture
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["problem"]["signal"]["image"] == "chelsea" and metrics["baselines"]["tv"]
-    assert main([*colour_run, "--grey", "--out", str(grey)]) == 0
+    assert main([*colour_run, "--grey", "--crop", "--out", str(grey)]) == 0
     assert np.load(grey / "estimate.npy").shape == (1, 32, 32)
 
 

@@ -10,6 +10,7 @@ from ..defaults import fit_defaults
 from ..fit import resolve_device
 from ..generators import GENERATORS
 from ..io.arrays import array_shape
+from ..io.images import image_shape, keep_aspect
 from ..operators.registry import OPERATORS, operator_text, parse_operator, rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, MeasuredData, MeasuredSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
@@ -77,8 +78,13 @@ def add_parser(sub: Any) -> None:
         "--size",
         type=image_size,
         default=None,
-        help="N for N x N, or HxW (any sizes; the image is centre-cropped to the aspect "
-        f"first, default {sig.size})",
+        help="N: the shorter side (the aspect ratio kept; with --crop N x N), or HxW "
+        f"(centre-cropped to that aspect first, never distorted; default {sig.size})",
+    )
+    p.add_argument(
+        "--crop",
+        action="store_true",
+        help="with --size N: centre-crop to N x N instead of keeping the aspect ratio",
     )
     p.add_argument(
         "--grey",
@@ -224,12 +230,12 @@ def problem_spec(args: argparse.Namespace) -> ProblemSpec:
         if given or getattr(args, "signed", False):
             raise UsageError(f"{(given or ['--signed'])[0]} applies to --measurements only")
         sig, meas = ImageSignal(), CSMeasurement()
+        image = sig.image if args.image is None else args.image
+        size = sig.size if args.size is None else args.size
+        if isinstance(size, int) and not getattr(args, "crop", False):
+            size = keep_aspect(image_shape(image), size)
         return ProblemSpec(
-            ImageSignal(
-                sig.image if args.image is None else args.image,
-                sig.size if args.size is None else args.size,
-                1 if getattr(args, "grey", False) else None,
-            ),
+            ImageSignal(image, size, 1 if getattr(args, "grey", False) else None),
             CSMeasurement(
                 meas.operator if args.operator is None else args.operator,
                 meas.ratio if args.ratio is None else args.ratio,
@@ -238,8 +244,7 @@ def problem_spec(args: argparse.Namespace) -> ProblemSpec:
             args.seed,
         )
     given = [_flag(k) for k in SIMULATED_ONLY if getattr(args, k, None) is not None]
-    if args.grey:
-        given.append("--grey")
+    given += [_flag(k) for k in ("grey", "crop") if getattr(args, k, False)]
     if given:
         raise UsageError(f"{given[0]} does not apply to --measurements (y is given)")
     if args.shape is None:

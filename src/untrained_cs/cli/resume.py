@@ -28,7 +28,10 @@ FIELDS = ("command", "options", "problem", "method")
 OPTIONAL_FIELDS = ("format", "version", "threads")
 #: options a resume.json of an earlier version may lack (the command's defaults apply)
 LATER_OPTIONS = ("recipe", "schedule", "save", "grey", "ensemble", "measurements", "matrix",
-                 "shape", "truth", "key", "operator_seed", "signed")  # fmt: skip
+                 "shape", "truth", "key", "operator_seed", "signed", "crop")  # fmt: skip
+#: later options whose absence means an earlier behaviour, not today's default: runs from
+#: before --crop cropped --size N to N x N
+EARLIER_BEHAVIOUR = {"crop": True}
 #: recorded beside the parser's options (set while the command runs)
 EXTRA_OPTIONS = ("command", "baseline_names")
 #: parser options that are not recorded (where and how the output goes)
@@ -94,7 +97,7 @@ def command_options(module: Any, saved: dict[str, Any], path: Path) -> argparse.
     if unknown or missing:
         raise UsageError(f"{path}: " + _named(unknown, missing, "option"))
     values = {d: _option(a, options[d], path) for d, a in actions.items() if d in options}
-    later = {d: a.default for d, a in actions.items() if d not in options}  # their defaults
+    later = {d: EARLIER_BEHAVIOUR.get(d, a.default) for d, a in actions.items() if d not in options}
     return argparse.Namespace(**{**options, **later, **values})
 
 

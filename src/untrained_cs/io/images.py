@@ -115,6 +115,21 @@ def center_crop(a: np.ndarray, aspect: float) -> np.ndarray:
     return a[top : top + new_h]
 
 
+def image_shape(source: str) -> tuple[int, int]:
+    """The height and width of a bundled image or an image file, as stored."""
+    a = _channels(_read(source), None, source)
+    return int(a.shape[0]), int(a.shape[1])
+
+
+def keep_aspect(shape: tuple[int, int], shorter: int) -> tuple[int, int]:
+    """The size ``(H, W)`` of an image of ``shape`` resized so that its shorter side is
+    ``shorter`` and its aspect ratio stays (the longer side rounded)."""
+    h, w = shape
+    if h <= w:
+        return shorter, max(shorter, round(shorter * w / h))
+    return max(shorter, round(shorter * h / w)), shorter
+
+
 def load_image(
     source: str, size: int | tuple[int, int] | None = 64, channels: int | None = 1
 ) -> torch.Tensor:
