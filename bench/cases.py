@@ -3,7 +3,10 @@
 
 Every row holds ``case``, ``device``, ``reference_ms_per_iter``, ``project_ms_per_iter``,
 ``speedup_per_iter``, ``time_to_target_speedup`` (where the case has a target) and
-``peak_mem_mb`` (the project side's), plus the case's own details.
+``peak_mem_mb`` (the project side's), plus the case's own details. Two cases differ:
+``colour`` (bench/colour.py) gives one such row per colour image; ``inverse``
+(bench/inverse.py) one row per problem and image, holding every method's PSNR, SSIM and
+seconds instead (its methods, not the reference recipe, are the comparison).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Any
 import torch
 
 from . import sides
+from .colour import colour
 from .harness import first_time_reaching, isolated, ratio
+from .inverse import inverse
 
 Row = dict[str, Any]
 
@@ -301,6 +306,8 @@ CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "batched-two-layer": batched_two_layer,
     "batched-deep-decoder": batched_deep_decoder,
     "memory512": memory512,
+    "colour": colour,
+    "inverse": inverse,
 }
 GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "gpu256": gpu256,

@@ -31,11 +31,21 @@ from .reference import ReferenceFit
 
 
 def image_problem(
-    image: str, size: int, ratio: float, seed: int, operator: str = "gaussian"
+    image: str,
+    size: int,
+    ratio: float,
+    seed: int,
+    operator: str = "gaussian",
+    image_channels: int | None = 1,
 ) -> Problem:
-    """The image case's problem, built by the library from its spec (root seed ``seed``)."""
+    """The image case's problem, built by the library from its spec (root seed ``seed``).
+
+    ``image_channels``: 1 (grey, the default), or None (the image's own: colour images
+    stay RGB, truth ``[3, H, W]``, the operator acting on all 3·H·W entries).
+    """
     measurement = CSMeasurement(operator=operator, ratio=ratio)
-    return build(ProblemSpec(ImageSignal(image, size, channels=1), measurement, seed))
+    signal = ImageSignal(image, size, channels=image_channels)
+    return build(ProblemSpec(signal, measurement, seed))
 
 
 def reference_image_fit(
@@ -47,9 +57,11 @@ def reference_image_fit(
     iters: int,
     seed: int = 0,
     device: str = "cpu",
+    image_channels: int | None = 1,
 ) -> dict[str, Any]:
-    """The reference recipe on the same image and the same Gaussian matrix as the project."""
-    problem = image_problem(image, size, ratio, seed)
+    """The reference recipe on the same image and the same Gaussian matrix as the project
+    (its output has the truth's channels: 3 for a colour image)."""
+    problem = image_problem(image, size, ratio, seed, image_channels=image_channels)
     matrix = problem.operator.matrix[0]
     run = ReferenceFit(problem.truth, matrix, channels, layers, seed=seed, device=device).run(iters)
     final = 10 * torch.log10(torch.tensor(1.0 / run.mse[-1])).item()
@@ -66,32 +78,35 @@ def project_image_fit(
     image: str,
     size: int,
     ratio: float,
-    channels: int,
-    layers: int,
-    max_iters: int,
+    channels: int | None,
+    layers: int | None,
+    max_iters: int | None,
     seed: int = 0,
     device: str = "cpu",
     operator: str = "gaussian",
     method: dict[str, Any] | None = None,
     ensemble: tuple[int, int] | None = None,
     tf32: bool = False,
+    image_channels: int | None = 1,
 ) -> dict[str, Any]:
     """The project's fit (:func:`untrained_cs.pipeline.run`) with the wall time and PSNR at
     every check.
 
     Its settings are the CLI's for a CS image (:class:`GeneratorFit` resolved for images),
-    with ``channels``, ``layers`` and ``max_iters``, changed by ``method`` (GeneratorFit
-    fields, e.g. ``{"schedule": "plateau"}``). ``tf32=True`` lets CUDA matmuls and
-    convolutions use TensorFloat-32 (no effect on CPU). ``ensemble=(K, k)``: instead of one
-    decoder of ``channels``, K decoders of k channels (:func:`member_seeds` of the root
-    seed), each fitted to y by its own stopping rule in one batched fit; the estimate scored
-    is their mean output (PSNR logged at every check).
+    with ``channels``, ``layers`` and ``max_iters`` (None: the default), changed by
+    ``method`` (GeneratorFit fields, e.g. ``{"schedule": "plateau"}``). ``tf32=True`` lets
+    CUDA matmuls and convolutions use TensorFloat-32 (no effect on CPU).
+    ``ensemble=(K, k)``: instead of one decoder of ``channels``, K decoders of k channels
+    (:func:`member_seeds` of the root seed), each fitted to y by its own stopping rule in
+    one batched fit; the estimate scored is their mean output (PSNR logged at every
+    check). ``image_channels``: see :func:`image_problem`. The returned ``settings`` are
+    the fit's resolved ones.
     """
     tune_process()
     if tf32:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    problem = image_problem(image, size, ratio, seed, operator)
+    problem = image_problem(image, size, ratio, seed, operator, image_channels)
     spec = GeneratorFit(channels=channels, layers=layers, max_iters=max_iters, **(method or {}))
     times: list[float] = []
     psnrs: list[float] = []
@@ -117,7 +132,14 @@ def project_image_fit(
         "times": times,
         "psnrs": psnrs,
         "device": res.device,
+        "settings": _settings(resolve(problem, spec)),
     }
+
+
+def _settings(spec: GeneratorFit) -> dict[str, Any]:
+    """The resolved fit settings a bench row reports."""
+    keys = ("channels", "layers", "lr", "max_iters", "schedule", "stop")
+    return {k: getattr(spec, k) for k in keys}
 
 
 def _ensemble_fit(
