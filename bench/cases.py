@@ -19,6 +19,7 @@ import torch
 
 from . import sides
 from .colour import colour
+from .ensemble import ensemble_default, ensemble_default_tuned, ensemble_default_untuned
 from .harness import first_time_reaching, isolated, ratio
 from .inverse import inverse
 
@@ -308,6 +309,9 @@ CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "memory512": memory512,
     "colour": colour,
     "inverse": inverse,
+    "ensemble-default": ensemble_default,
+    "ensemble-default-tuned": ensemble_default_tuned,
+    "ensemble-default-untuned": ensemble_default_untuned,
 }
 GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "gpu256": gpu256,

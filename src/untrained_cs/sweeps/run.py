@@ -142,7 +142,6 @@ def run_task(task: Task, device: str | None = None) -> list[Record]:
     report = FITS_FINISHED.get()
     callback = None
     if report is not None:
-
         k = getattr(method, "ensemble", 1)  # an ensemble's K members are one fit
 
         def callback(rec: dict[str, Any]) -> None:  # at every check: the members stopped
