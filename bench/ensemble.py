@@ -11,13 +11,18 @@ untuned ones, with a median wall time at most 1.5 x the single decoder's.
 
 ``python -m bench ensemble-default --json`` runs all 32 problems (the tuned images at
 m = n/4 and n/10, seeds 0-2; the untuned ones at both ratios, seed 0);
-``ensemble-default-tuned`` and ``ensemble-default-untuned`` run the halves (run them one
-after the other, or side by side with one thread each, and say which).
+``ensemble-default-tuned`` and ``ensemble-default-untuned`` run the halves. To share the
+work between processes (side by side with one thread each, and say so):
+``python -m bench.ensemble --images camera,grass,coins > a.jsonl``, then
+``python -m bench.ensemble --decide a.jsonl b.jsonl`` prints the decision row.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
+import sys
 from typing import Any
 
 from . import sides
@@ -131,3 +136,25 @@ def ensemble_default_tuned() -> list[Row]:
 def ensemble_default_untuned() -> list[Row]:
     """``ensemble-default`` on the untuned images only (coins, astronaut, gravel, chelsea)."""
     return ensemble_default("untuned")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ensemble", description=__doc__)
+    parser.add_argument("--images", default="", help="comma list (tuned: 3 seeds; others: 1)")
+    parser.add_argument("--decide", nargs="*", default=None, help="JSONL files of rows")
+    args = parser.parse_args(argv)
+    if args.decide is not None:
+        rows = [json.loads(line) for f in args.decide for line in open(f) if line.strip()]
+        rows = [r for r in rows if r.get("case") != "ensemble-default-decision"]
+        print(json.dumps(decision(rows)))
+        return 0
+    for image in filter(None, args.images.split(",")):
+        tuned = image in TUNED
+        for m_ratio in RATIOS:
+            for seed in (0, 1, 2) if tuned else (0,):
+                print(json.dumps(problem_row(image, m_ratio, seed, tuned)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
