@@ -1,5 +1,6 @@
 """Problems: frozen JSON-able specs, the one seed derivation, ``build(spec)`` and the typed
-:class:`Problem` interface the pipeline reads."""
+:class:`Problem` interface the pipeline reads. Importing the package registers the volume
+problems' builder (:mod:`.volume`)."""
 
 from .problem import CSProblem, Problem, build, measure, register_builder, signal_tensor
 from .seeds import derive_seed, member_seeds
@@ -10,8 +11,10 @@ from .specs import (
     MRISignal,
     ProblemSpec,
     SmoothSignal,
+    VolumeSignal,
     spec_hash,
 )
+from .volume import VolumeProblem, build_volume
 
 __all__ = [
     "CSMeasurement",
@@ -22,7 +25,10 @@ __all__ = [
     "Problem",
     "ProblemSpec",
     "SmoothSignal",
+    "VolumeProblem",
+    "VolumeSignal",
     "build",
+    "build_volume",
     "derive_seed",
     "measure",
     "member_seeds",
