@@ -1,7 +1,9 @@
 """The one run-folder writer: a record (and its baselines) as pictures, CSV and JSON.
 
 Every command that reconstructs writes the same files: ``reconstruction.png``,
-``truth.png``, ``comparison.png`` (truth | baselines | estimate | error), ``curves.png``
+``truth.png``, ``comparison.png`` (truth | baselines | estimate | error; for a volume
+``[1, D, H, W]`` a montage of slices with those columns, and the two images are mosaics of
+every slice), ``curves.png``
 (loss, true MSE and PSNR against iteration, oracle-best marked), ``history.csv``,
 ``measurements.npy``, ``estimate.npy`` (the float estimate, in the truth's shape and
 range; TIFF and NIfTI on request) and ``metrics.json`` (with the package ``version`` that
@@ -23,7 +25,7 @@ import torch
 from .io import write_estimate
 from .pipeline import Record
 from .plots import run as run_plots
-from .problems import Problem
+from .problems import Problem, VolumeProblem
 from .version import package_version
 
 LABELS = {"deep-decoder": "deep decoder", "dip": "DIP", "two-layer": "two-layer", "linear": "Jc"}
@@ -51,6 +53,8 @@ def write_record(
         series = {"truth": truth, label(record): est}
         series.update({name: b.estimate for name, b in (baselines or {}).items()})
         run_plots.signals(folder / "comparison.png", series, title)
+    elif truth.dim() == 4:  # a volume [1, D, H, W]
+        write_volume_pictures(folder, truth / peak, record, baselines or {}, peak, title)
     else:
         run_plots.save_image(folder / "reconstruction.png", est / peak)
         run_plots.save_image(folder / "truth.png", truth / peak)
@@ -64,9 +68,34 @@ def write_record(
         write_curves(folder / "curves.png", record, title)
         write_history(folder / "history.csv", record.history)
     np.save(folder / "measurements.npy", _numpy(problem.y))
-    estimates = write_estimate(folder, _numpy(est), save)
+    affine = problem.affine if isinstance(problem, VolumeProblem) else None
+    estimates = write_estimate(folder, _numpy(est), save, affine)
     files = {"estimate": estimates, "measurements": "measurements.npy"}
     write_json(folder / "metrics.json", {**metrics, "files": files, "version": package_version()})
+
+
+def write_volume_pictures(
+    folder: Path,
+    truth: torch.Tensor,
+    record: Record,
+    baselines: dict[str, Record],
+    peak: float,
+    title: str,
+) -> None:
+    """A volume's pictures (``truth`` in [0, 1]): mosaics of the estimate's and the truth's
+    slices, and the slice montage (truth | baselines | estimate | |error|) as
+    ``comparison.png``."""
+    from .plots import volume as volume_plots
+
+    est = record.estimate / peak
+    volume_plots.mosaic(folder / "reconstruction.png", est)
+    volume_plots.mosaic(folder / "truth.png", truth)
+    columns = [("truth", truth)]
+    for name, b in baselines.items():
+        columns.append((f"{name} {_db(b.metrics['psnr'])}", b.estimate / peak))
+    columns.append((f"{label(record)} {_db(record.metrics['psnr'])}", est))
+    error = (f"|error| {label(record)}", est - truth)
+    volume_plots.montage(folder / "comparison.png", columns, error, title)
 
 
 def _db(value: float | None) -> str:
