@@ -30,9 +30,10 @@ NATIVE = "native"
 DEFAULTS = fit_defaults("volume", "deep-decoder")
 
 
-def slice_size(text: str) -> int | tuple[int, int] | None:
-    """``--size``: ``N``, ``HxW`` (each slice resized to it) or ``native`` (None)."""
-    return None if str(text).strip().lower() == NATIVE else image_size(text)
+def slice_size(text: str) -> int | tuple[int, int] | str:
+    """``--size``: ``N``, ``HxW`` (each slice resized to it) or ``native`` (kept as the
+    word, so that a saved run's options parse again on resume)."""
+    return NATIVE if str(text).strip().lower() == NATIVE else image_size(text)
 
 
 def operator_option(text: str) -> str:
@@ -128,7 +129,7 @@ def add_parser(sub: Any) -> None:
 
 def problem_spec(args: argparse.Namespace) -> ProblemSpec:
     return ProblemSpec(
-        VolumeSignal(args.volume, args.size, args.percentile),
+        VolumeSignal(args.volume, None if args.size == NATIVE else args.size, args.percentile),
         CSMeasurement(args.operator, args.ratio, noise_std=args.noise_std),
         args.seed,
     )
