@@ -290,6 +290,13 @@ def gpu64(settings: str = "") -> Row:
     return _image_case("gpu64", "camera", 64, 64, 4000, "cuda", settings)
 
 
+def volume() -> list[Row]:
+    """Issue 22: a 3D deep decoder on the brain volume vs 2D decoders slice by slice."""
+    from .volume import volume_case
+
+    return volume_case()
+
+
 CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "cpu64": cpu64,
     "cpu64-plateau": cpu64_plateau,
@@ -301,6 +308,7 @@ CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "batched-two-layer": batched_two_layer,
     "batched-deep-decoder": batched_deep_decoder,
     "memory512": memory512,
+    "volume": volume,
 }
 GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "gpu256": gpu256,
