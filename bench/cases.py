@@ -296,6 +296,13 @@ def gpu64(settings: str = "") -> Row:
     return _image_case("gpu64", "camera", 64, 64, 4000, "cuda", settings)
 
 
+def volume() -> list[Row]:
+    """Issue 22: a 3D deep decoder on the brain volume vs 2D decoders slice by slice."""
+    from .volume import volume_case
+
+    return volume_case()
+
+
 CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "cpu64": cpu64,
     "cpu64-plateau": cpu64_plateau,
@@ -312,6 +319,7 @@ CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "ensemble-default": ensemble_default,
     "ensemble-default-tuned": ensemble_default_tuned,
     "ensemble-default-untuned": ensemble_default_untuned,
+    "volume": volume,
 }
 GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "gpu256": gpu256,

@@ -14,7 +14,12 @@ from untrained_cs.generators import (
     make_kernel,
     size_schedule,
 )
-from untrained_cs.generators.layers import channel_norm
+from untrained_cs.generators.layers import (
+    channel_norm,
+    interpolation_matrix,
+    resize_separable,
+    upsample,
+)
 
 
 @pytest.mark.parametrize("shape", [(1, 64, 64), (3, 37, 53), (1, 320, 320), (1, 256), (2, 100)])
@@ -39,6 +44,20 @@ def test_size_schedule_doubles_or_grows_geometrically():
 def test_deep_decoder_too_small_output_is_rejected():
     with pytest.raises(ValueError, match="at least 32 per dimension"):
         DeepDecoder((1, 16, 16), layers=5)
+
+
+def test_volume_deep_decoder_grows_few_slices_geometrically_and_trilinearly():
+    g = DeepDecoder((1, 10, 64, 64), channels=8, layers=5, seed=[0, 1])
+    assert g.sizes == [(2, 4, 4), (3, 8, 8), (4, 16, 16), (7, 32, 32), (10, 64, 64)]
+    out = g()
+    assert out.shape == (2, 1, 10, 64, 64) and out.min() >= 0 and out.max() <= 1
+    assert g.num_parameters() == DeepDecoder((1, 64, 64), channels=8, layers=5).num_parameters()
+    # the per-axis matrix resize of the CPU path is trilinear interpolation
+    x = torch.randn(2, 3, 3, 8, 8)
+    mats = [interpolation_matrix(a, b, "bilinear").T for a, b in ((3, 5), (8, 16), (8, 16))]
+    torch.testing.assert_close(resize_separable(x, mats), upsample(x, (5, 16, 16), "bilinear"))
+    with pytest.raises(ValueError, match="at least 32 per in-plane dimension"):
+        DeepDecoder((1, 10, 16, 16), layers=5)
 
 
 def test_deep_decoder_parameter_count():

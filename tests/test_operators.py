@@ -120,6 +120,16 @@ def test_structured_is_linear_memory_and_handles_large_images():
     )
 
 
+def test_structured_draws_can_be_selected_for_a_shrinking_batch():
+    many = StructuredOperator((1, 6, 5), 12, seed=[4, 5, 6])
+    x = torch.randn(2, 1, 6, 5)
+    y = many.select([2, 0])(x)  # draw 2 measures x[0], draw 0 measures x[1]
+    torch.testing.assert_close(y[:1], StructuredOperator((1, 6, 5), 12, seed=6)(x[:1]))
+    torch.testing.assert_close(y[1:], StructuredOperator((1, 6, 5), 12, seed=4)(x[1:]))
+    single = StructuredOperator((1, 6, 5), 12, seed=4)
+    assert single.select([0, 1]) is single
+
+
 def test_mask_keeps_fraction_and_zero_fills():
     op = MaskOperator((1, 10, 10), 0.3, seed=2)
     assert op.m == 30

@@ -2,7 +2,8 @@
 
 Every command that reconstructs writes the same files: ``reconstruction.png``,
 ``truth.png``, ``comparison.png`` (truth | baselines | estimate | error; measured data
-without a truth: no truth picture, no error panel), ``curves.png``
+without a truth: no truth picture, no error panel; for a volume ``[1, D, H, W]`` a montage
+of slices with those columns, and the two images are mosaics of every slice), ``curves.png``
 (loss, true MSE and PSNR against iteration, oracle-best marked), ``history.csv``,
 ``measurements.npy``, ``estimate.npy`` (the float estimate, in the truth's shape and
 range; TIFF and NIfTI on request), for an ensemble ``spread.npy``/``spread.png`` (the
@@ -25,7 +26,7 @@ import torch
 from .io import write_estimate
 from .pipeline import Record
 from .plots import run as run_plots
-from .problems import Problem
+from .problems import Problem, VolumeProblem
 from .version import package_version
 
 LABELS = {"deep-decoder": "deep decoder", "dip": "DIP", "two-layer": "two-layer", "linear": "Jc"}
@@ -54,6 +55,8 @@ def write_record(
         series[label(record)] = est
         series.update({name: b.estimate for name, b in (baselines or {}).items()})
         run_plots.signals(folder / "comparison.png", series, title)
+    elif truth is not None and truth.dim() == 4:  # a volume [1, D, H, W]
+        write_volume_pictures(folder, truth / peak, record, baselines or {}, peak, title)
     else:
         run_plots.save_image(folder / "reconstruction.png", est / peak)
         panels = []
@@ -69,12 +72,13 @@ def write_record(
         write_curves(folder / "curves.png", record, title)
         write_history(folder / "history.csv", record.history)
     np.save(folder / "measurements.npy", _numpy(problem.y))
-    estimates = write_estimate(folder, _numpy(est), save)
+    affine = problem.affine if isinstance(problem, VolumeProblem) else None
+    estimates = write_estimate(folder, _numpy(est), save, affine)
     files = {"estimate": estimates, "measurements": "measurements.npy"}
     spread = record.extra.get("spread")
     if spread is not None:  # an ensemble: its members' per-pixel standard deviation
         np.save(folder / "spread.npy", _numpy(spread).astype(np.float32))
-        if spread.dim() >= 2 and not (spread.dim() == 2 and spread.shape[0] == 1):
+        if spread.dim() == 3:  # an image [C, H, W]
             run_plots.comparison(folder / "spread.png", [], error=("members' std", spread))
         files["spread"] = "spread.npy"
     write_json(folder / "metrics.json", {**metrics, "files": files, "version": package_version()})
@@ -83,6 +87,30 @@ def write_record(
 def _peak(estimate: torch.Tensor) -> float:
     """The display peak of a signed estimate without a truth: its own largest magnitude."""
     return float(estimate.abs().max()) or 1.0
+
+
+def write_volume_pictures(
+    folder: Path,
+    truth: torch.Tensor,
+    record: Record,
+    baselines: dict[str, Record],
+    peak: float,
+    title: str,
+) -> None:
+    """A volume's pictures (``truth`` in [0, 1]): mosaics of the estimate's and the truth's
+    slices, and the slice montage (truth | baselines | estimate | |error|) as
+    ``comparison.png``."""
+    from .plots import volume as volume_plots
+
+    est = record.estimate / peak
+    volume_plots.mosaic(folder / "reconstruction.png", est)
+    volume_plots.mosaic(folder / "truth.png", truth)
+    columns = [("truth", truth)]
+    for name, b in baselines.items():
+        columns.append((f"{name} {_db(b.metrics['psnr'])}", b.estimate / peak))
+    columns.append((f"{label(record)} {_db(record.metrics['psnr'])}", est))
+    error = (f"|error| {label(record)}", est - truth)
+    volume_plots.montage(folder / "comparison.png", columns, error, title)
 
 
 def _db(value: float | None) -> str:

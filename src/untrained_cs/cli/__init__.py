@@ -14,7 +14,7 @@ from .common import Interrupted, Parser, UsageError
 
 
 def build_parser() -> Parser:
-    from . import images, mri, reconstruct, reproduce, resume, sweep, theory
+    from . import images, mri, reconstruct, reproduce, resume, sweep, theory, volume
 
     parser = Parser(
         prog="untrained-cs",
@@ -25,6 +25,7 @@ def build_parser() -> Parser:
     reconstruct.add_parser(sub)
     theory.add_parser(sub)
     mri.add_parser(sub)
+    volume.add_parser(sub)
     reproduce.add_parser(sub)
     resume.add_parser(sub)
     sweep.add_parser(sub)

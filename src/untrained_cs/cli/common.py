@@ -262,11 +262,13 @@ def add_save_argument(p: argparse.ArgumentParser) -> None:
 
 
 def save_formats(args: argparse.Namespace, volume: bool = False) -> tuple[str, ...]:
-    """The formats ``--save`` names, checked (a UsageError naming a bad one)."""
+    """The formats ``--save`` names (``none``: no other), checked (a UsageError naming a
+    bad one)."""
     from ..io import check_formats
 
+    text = getattr(args, "save", "")
     try:
-        return check_formats(getattr(args, "save", "").split(","), volume)
+        return check_formats([] if text.strip().lower() == "none" else text.split(","), volume)
     except ValueError as exc:
         raise UsageError(f"--save: {exc}") from None
 

@@ -34,6 +34,8 @@ LATER_OPTIONS = ("recipe", "schedule", "save", "grey", "ensemble", "measurements
 EARLIER_BEHAVIOUR = {"crop": True}
 #: recorded beside the parser's options (set while the command runs)
 EXTRA_OPTIONS = ("command", "baseline_names")
+#: the commands whose runs can be continued
+RESUMABLE = ("reconstruct", "mri", "volume")
 #: parser options that are not recorded (where and how the output goes)
 UNRECORDED = ("help", "out", "overwrite", "quiet", "json")
 
@@ -74,7 +76,7 @@ def check_fields(saved: Any, path: Path) -> None:
     if unknown or missing:
         raise UsageError(f"{path} does not match the resume.json schema (format "
                          f"{RESUME_FORMAT}): " + _named(unknown, missing, "field"))  # fmt: skip
-    if saved["command"] not in ("reconstruct", "mri"):
+    if saved["command"] not in RESUMABLE:
         raise UsageError(f"{path}: cannot resume a {saved['command']!r} run")
     for name in ("options", "problem", "method"):
         if not isinstance(saved[name], dict):
@@ -181,9 +183,9 @@ def check_checkpoint(partial: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..runtime import set_threads
-    from . import mri, reconstruct
+    from . import mri, reconstruct, volume
 
-    commands = {"reconstruct": reconstruct, "mri": mri}
+    commands = {"reconstruct": reconstruct, "mri": mri, "volume": volume}
     partial = Path(args.partial)
     saved = load_resume(partial)
     module = commands[saved["command"]]

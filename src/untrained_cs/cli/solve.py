@@ -53,10 +53,12 @@ def solve(
     method: GeneratorFit,
     summary: Summary,
     title: Callable[[Problem], str],
+    volume: bool = False,
 ) -> int:
-    """Run ``method`` on ``spec`` into the run folder, with the baselines ``args`` name."""
+    """Run ``method`` on ``spec`` into the run folder, with the baselines ``args`` name
+    (``volume``: the problem is a volume, which ``--save nifti`` applies to)."""
     resume_from: Path | None = getattr(args, "resume_from", None)
-    save = save_formats(args)
+    save = save_formats(args, volume)
     out = resume_from.with_name(resume_from.name[: -len(".partial")]) if resume_from else args.out
     with staged_run(out, command, args.overwrite, resume=resume_from is not None) as folder:
         staging = folder.staging

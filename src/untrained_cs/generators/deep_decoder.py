@@ -2,7 +2,8 @@ r"""The deep decoder (eq 4): B_{i+1} = cn(ReLU(U_i B_i C_i)), then a 1x1 head (o
 
 Only the 1x1 channel mixings C_i (and the norms' affine terms) are trained; U_i is a fixed
 upsampling (bilinear / linear / nearest) or, in the fixed-kernel variant, a fixed circular
-convolution at constant size. Works on 1D signals ``(C, N)`` and 2D images ``(C, H, W)``.
+convolution at constant size. Works on 1D signals ``(C, N)``, 2D images ``(C, H, W)`` and
+volumes ``(C, D, H, W)`` (trilinear upsampling, 1x1x1 mixings).
 """
 
 from __future__ import annotations
@@ -38,18 +39,21 @@ def size_schedule(out: Sequence[int], layers: int, input_size: Sequence[int] | N
 
     ×2 per layer when the output divides by 2^{d-1}; otherwise geometric from the input size
     (default out / 2^{d-1}, at least 2) to the output, rounded. Raises ``ValueError`` when the
-    output is too small for the number of layers.
+    output is too small for the number of layers. A volume's first axis (its slices, often
+    few) is exempt: it starts at min(D, max(2, D / 2^{d-1})) and grows geometrically.
     """
     d = layers
     out = [int(s) for s in out]
     if input_size is None:
         need = 2**d
-        if min(out) < need:
+        checked = out[1:] if len(out) == 3 else out
+        if min(checked) < need:
+            what = "per in-plane dimension" if len(out) == 3 else "per dimension"
             raise ValueError(
-                f"DeepDecoder with {d} layers needs an output of at least {need} per dimension "
+                f"DeepDecoder with {d} layers needs an output of at least {need} {what} "
                 f"(input ≥ 2 after {d - 1} halvings), got {'x'.join(map(str, out))}"
             )
-        input_size = [max(2, round(s / 2 ** (d - 1))) for s in out]
+        input_size = [min(s, max(2, round(s / 2 ** (d - 1)))) for s in out]
     start = [int(s) for s in input_size]
     if len(start) != len(out) or any(not 1 <= a <= b for a, b in zip(start, out, strict=True)):
         raise ValueError(f"DeepDecoder input size {start} must lie between 1 and output {out}")
@@ -70,7 +74,8 @@ class DeepDecoder(Generator):
     """Deep decoder with ``layers`` layers of ``channels`` channels, batched over seeds.
 
     Args:
-        out_shape: ``(C, H, W)`` for images or ``(C, N)`` for 1D signals.
+        out_shape: ``(C, H, W)`` for images, ``(C, N)`` for 1D signals or ``(C, D, H, W)``
+            for volumes.
         channels: k for every layer, or a list of length ``layers``.
         layers: d, the number of (1x1 conv, upsample, ReLU, channel norm) layers.
         upsample: ``"bilinear"``/``"linear"``/``"nearest"`` ×2 (or geometric) upsampling, or
@@ -204,8 +209,12 @@ def _check_settings(
     head: str,
 ) -> list[int]:
     """Validate the deep decoder's settings; return the channel count of every layer."""
-    if len(out_shape) not in (2, 3):
-        raise ValueError(f"DeepDecoder out_shape must be (C, N) or (C, H, W), got {out_shape}")
+    if len(out_shape) not in (2, 3, 4):
+        raise ValueError(
+            f"DeepDecoder out_shape must be (C, N), (C, H, W) or (C, D, H, W), got {out_shape}"
+        )
+    if upsample == "fixed" and len(out_shape) == 4:
+        raise ValueError("DeepDecoder 'fixed' upsampling is for 1D signals and 2D images")
     if layers < 1:
         raise ValueError(f"DeepDecoder needs at least 1 layer, got {layers}")
     if upsample not in UPSAMPLE_MODES:

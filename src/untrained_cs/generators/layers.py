@@ -75,7 +75,7 @@ def upsample(x: torch.Tensor, size: tuple[int, ...], mode: str) -> torch.Tensor:
     if tuple(x.shape[2:]) == tuple(size):
         return x
     if mode in ("bilinear", "linear"):
-        mode = "bilinear" if len(size) == 2 else "linear"
+        mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(size)]
         return F.interpolate(x, size=size, mode=mode, align_corners=False)
     return F.interpolate(x, size=size, mode=mode)
 
@@ -97,8 +97,13 @@ def resize_separable(x: torch.Tensor, transposed: list[torch.Tensor]) -> torch.T
     """
     if len(transposed) == 1:
         return x @ transposed[0]
-    mh_t, mw_t = transposed
-    return (x.transpose(-1, -2) @ mh_t).transpose(-1, -2) @ mw_t
+    if len(transposed) == 2:
+        mh_t, mw_t = transposed
+        return (x.transpose(-1, -2) @ mh_t).transpose(-1, -2) @ mw_t
+    for axis, m_t in enumerate(transposed):  # volumes: one axis at a time
+        dim = x.dim() - len(transposed) + axis
+        x = (x.movedim(dim, -1) @ m_t).movedim(-1, dim)
+    return x
 
 
 def _spectral_multiply(x: torch.Tensor, kernel_fft: torch.Tensor) -> torch.Tensor:

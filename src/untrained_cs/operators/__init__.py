@@ -10,6 +10,7 @@ from .gaussian import GaussianOperator
 from .mask import MaskOperator
 from .matrix import MatrixOperator
 from .registry import OPERATORS, OperatorSpec, check_ratio, make_operator, register
+from .slices import SliceStructuredOperator
 from .structured import StructuredOperator
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "MatrixOperator",
     "Operator",
     "OperatorSpec",
+    "SliceStructuredOperator",
     "StructuredOperator",
     "check_ratio",
     "dot_test",

@@ -21,6 +21,7 @@ from .gaussian import GaussianOperator
 from .identity import IdentityOperator
 from .mask import MaskOperator
 from .resample import KERNELS, DownsampleOperator
+from .slices import SliceStructuredOperator
 from .structured import StructuredOperator
 
 Seed = int | Sequence[int]
@@ -194,6 +195,15 @@ register(
         (1, 6, 6),
         lambda r: 1.0,
         "random signs, orthonormal FFT (complex), random rows",
+    )
+)
+register(
+    OperatorSpec(
+        "structured-slices",
+        lambda s, r, seed: SliceStructuredOperator(s, r, seed),
+        (1, 3, 5, 6),
+        lambda r: 1.0,
+        "a volume's slices measured each by its own structured operator (m = D·m_slice)",
     )
 )
 register(

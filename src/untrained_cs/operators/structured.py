@@ -58,6 +58,16 @@ class StructuredOperator(Operator):
         self.register_buffer("rows", torch.stack(rows))  # [count, m]
         self.scale = math.sqrt(n / m)
 
+    def select(self, members: Sequence[int]) -> StructuredOperator:
+        """The operator of the listed draws only, in that order (itself when it holds one
+        draw, which every member shares); lets a batched fit drop its stopped members."""
+        if self.count == 1:
+            return self
+        seeds = [self.seeds[i] for i in members]
+        return StructuredOperator(self.in_shape, self.m, seeds, self.transform).to(
+            self.signs.device
+        )
+
     def _rows_for(self, batch: int) -> torch.Tensor:
         return self.rows.expand(batch, -1) if self.count == 1 else self.rows
 

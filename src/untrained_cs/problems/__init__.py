@@ -1,5 +1,6 @@
 """Problems: frozen JSON-able specs, the one seed derivation, ``build(spec)`` and the typed
-:class:`Problem` interface the pipeline reads."""
+:class:`Problem` interface the pipeline reads. Importing the package registers the volume
+problems' builder (:mod:`.volume`)."""
 
 from .measured import MeasuredProblem, build_measured
 from .problem import CSProblem, Problem, build, measure, register_builder, signal_tensor
@@ -13,8 +14,10 @@ from .specs import (
     MRISignal,
     ProblemSpec,
     SmoothSignal,
+    VolumeSignal,
     spec_hash,
 )
+from .volume import VolumeProblem, build_volume
 
 __all__ = [
     "CSMeasurement",
@@ -28,8 +31,11 @@ __all__ = [
     "Problem",
     "ProblemSpec",
     "SmoothSignal",
+    "VolumeProblem",
+    "VolumeSignal",
     "build",
     "build_measured",
+    "build_volume",
     "derive_seed",
     "measure",
     "member_seeds",

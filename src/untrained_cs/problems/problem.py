@@ -52,7 +52,7 @@ class Problem(ABC):
 
     @property
     def kind(self) -> str:
-        """``image``, ``smooth`` or ``mri``: the key of the fit defaults that apply."""
+        """``image``, ``smooth``, ``mri`` or ``volume``: the key of the fit defaults that apply."""
         return self.spec.signal.kind
 
     @property

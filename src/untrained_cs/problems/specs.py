@@ -1,9 +1,9 @@
 """Problem specs: small, frozen, JSON-serialisable descriptions of every problem solved.
 
 A :class:`ProblemSpec` is a signal (a bundled or file image at a size, a p-smooth 1D signal,
-an MRI slice), a measurement model (a registered CS operator with m or m/n and noise, or
-undersampled multi-coil k-space) and one root seed; every random draw derives from that seed
-(:mod:`untrained_cs.problems.seeds`). The field defaults here are the project's defaults:
+an MRI slice, a volume), a measurement model (a registered CS operator with m or m/n and
+noise, or undersampled multi-coil k-space) and one root seed; every random draw derives from
+that seed (:mod:`untrained_cs.problems.seeds`). The field defaults here are the project's defaults:
 the command line reads them. Values are checked on construction (``ValueError`` naming the
 field), so a spec that exists is a valid one. :func:`spec_hash` is stable across processes
 and machines (the sweep store keys results by it).
@@ -120,6 +120,41 @@ class MRISignal:
         _int("coils", self.coils, 1)
         if self.snr is not None:
             _real("snr", self.snr, -math.inf)
+
+
+@dataclass(frozen=True)
+class VolumeSignal:
+    """A volume ``[1, D, H, W]``: dipy's bundled brain (``"brain"``, 128 x 128 x 10), a NIfTI
+    file or an array file (``[D, H, W]``), each slice resized to ``size`` x ``size`` or
+    ``size = (H, W)`` (None: as stored). Intensities are divided by their ``percentile``-th
+    percentile and clipped to [0, 1] (100: by the maximum, nothing clipped).
+    """
+
+    kind: ClassVar[str] = "volume"
+    volume: str = "brain"
+    size: int | tuple[int, int] | None = 64
+    percentile: float = 99.9
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.volume, str) or not self.volume:
+            raise ValueError(f"volume must be a name or a path, got {self.volume!r}")
+        if isinstance(self.size, list | tuple):  # (H, W); a list from JSON
+            if len(self.size) != 2:
+                raise ValueError(f"size must be N, (H, W) or None, got {self.size!r}")
+            for side in self.size:
+                _int("size", side, 8)
+            shape = tuple(int(v) for v in self.size)
+            object.__setattr__(self, "size", shape[0] if shape[0] == shape[1] else shape)
+        elif self.size is not None:
+            _int("size", self.size, 8)
+        _real("percentile", self.percentile, 50.0, 100.0)
+
+    @property
+    def slice_shape(self) -> tuple[int, int] | None:
+        """(H, W) each slice is resized to, or None."""
+        if self.size is None or isinstance(self.size, tuple):
+            return self.size
+        return (self.size, self.size)
 
 
 @dataclass(frozen=True)
@@ -285,10 +320,10 @@ class MeasuredData:
             _int("operator_seed", self.operator_seed, 0)
 
 
-Signal = ImageSignal | SmoothSignal | MRISignal | MeasuredSignal
+Signal = ImageSignal | SmoothSignal | MRISignal | VolumeSignal | MeasuredSignal
 Measurement = CSMeasurement | MRIMeasurement | MeasuredData
 SIGNALS: dict[str, type] = {
-    c.kind: c for c in (ImageSignal, SmoothSignal, MRISignal, MeasuredSignal)
+    c.kind: c for c in (ImageSignal, SmoothSignal, MRISignal, VolumeSignal, MeasuredSignal)
 }
 MEASUREMENTS: dict[str, type] = {c.kind: c for c in (CSMeasurement, MRIMeasurement, MeasuredData)}
 #: the signal kinds that need their own measurement kind (the others take CS measurements)
