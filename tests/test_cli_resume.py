@@ -250,3 +250,18 @@ def test_a_full_disk_fails_a_resume_in_one_line_keeping_its_state(interrupted, c
     assert f"its fit state is kept: `untrained-cs resume {partial}`" in err[0]
     assert all((partial / n).read_bytes() == b for n, b in files.items())
     assert main(["resume", str(partial), "--quiet"]) == 0 and not partial.exists()
+
+
+def test_a_non_square_ensemble_run_resumes_to_the_same_estimate(tmp_path, capsys, monkeypatch):
+    # --size HxW is recorded as a list in resume.json; an ensemble resumes bit-identically
+    run = ["reconstruct", "--size", "16x24", "--ensemble", "2", "--channels", "8", "--layers",
+           "3", "--max-iters", "120", "--quiet"]  # fmt: skip
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main([*run, "--out", str(whole)]) == 0
+    with monkeypatch.context() as m:
+        stop_at(m, 70)
+        assert main([*run, "--out", str(cut)]) == 143
+    capsys.readouterr()
+    assert main(["resume", str(tmp_path / "cut.partial"), "--quiet"]) == 0, capsys.readouterr().err
+    for name in ("estimate.npy", "spread.npy"):
+        assert (cut / name).read_bytes() == (whole / name).read_bytes(), name

@@ -120,6 +120,8 @@ def _option(action: argparse.Action, value: Any, path: Path) -> Any:
         if not isinstance(value, str):
             raise UsageError(f"{name}: expected text, got {value!r}")
         return value
+    if isinstance(value, list) and value and all(type(v) is int for v in value):
+        value = "x".join(map(str, value))  # a size or shape, recorded as a list: HxW
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise UsageError(f"{name}: expected a value, got {value!r}")
     try:
