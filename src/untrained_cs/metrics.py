@@ -1,4 +1,5 @@
-"""Image-quality metrics on tensors in [0, 1]: MSE, NMSE, PSNR (data range 1), SSIM."""
+"""Image-quality metrics on tensors in [0, 1]: MSE, NMSE, PSNR (data range 1), SSIM; and
+fastMRI's volume-wise scores (:func:`volume_scores`)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,23 @@ def ssim(estimate: torch.Tensor, truth: torch.Tensor, data_range: float = 1.0) -
         return float(structural_similarity(a, b, data_range=data_range, channel_axis=0))
     win = min(7, *(s if s % 2 else s - 1 for s in a.shape))
     return float(structural_similarity(a, b, data_range=data_range, win_size=max(win, 3)))
+
+
+def volume_scores(estimate: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    """fastMRI's scores of a volume ``[slices, H, W]`` (as its evaluation computes them):
+    NMSE ||x̂ − x||²/||x||² over the volume, PSNR with the volume's maximum as the data
+    range, and SSIM (7 x 7 window) per slice at that range, averaged over the slices."""
+    a = estimate.detach().cpu().double().numpy()
+    b = target.detach().cpu().double().numpy()
+    if a.shape != b.shape or a.ndim != 3:
+        raise ValueError(f"volume scores need two [slices, H, W] arrays, got {a.shape}, {b.shape}")
+    peak = float(b.max())
+    err = float(np.sum((a - b) ** 2))
+    mse = err / b.size
+    return {
+        "nmse": err / max(float(np.sum(b**2)), 1e-30),
+        "psnr": float(10.0 * np.log10(peak**2 / max(mse, 1e-30))),
+        "ssim": float(
+            np.mean([structural_similarity(b[s], a[s], data_range=peak) for s in range(b.shape[0])])
+        ),  # fmt: skip
+    }

@@ -17,6 +17,7 @@ import torch
 from ..operators import noise
 from ..operators.noise import std_for_snr
 from .coils import check_maps, simulated_maps
+from .fastmri import FileFacts, file_facts
 from .fft import fft2c, ifft2c, rss
 
 CROP = 320
@@ -37,6 +38,7 @@ class MRIData:
         slice_index: the slice read from a file (None for the default slice).
         noise_std: std of the complex noise added (0 when none).
         real: the underlying image is known to be real (simulated data).
+        facts: a fastMRI file's header, mask and attributes (None: simulated data).
     """
 
     kspace: torch.Tensor
@@ -46,6 +48,7 @@ class MRIData:
     slice_index: int | None = None
     noise_std: float = 0.0
     real: bool = False
+    facts: FileFacts | None = None
 
     @property
     def coils(self) -> int:
@@ -154,7 +157,9 @@ def read_fastmri(path: str | Path, slice_index: int | None = None) -> MRIData:
 
     Single-coil files hold ``kspace`` ``[slices, H, W]``, multi-coil ``[slices, coils, H, W]``
     (complex). The target is ``reconstruction_rss`` (multi-coil) or ``reconstruction_esc``
-    (single-coil) when present, else the RSS of the inverse FFT, centre-cropped to 320x320.
+    (single-coil) when present, else the RSS of the inverse FFT, centre-cropped to the
+    header's reconstruction size (320x320 without a header). The header, the file's
+    ``mask`` and its attributes are read too (:mod:`.fastmri`).
 
     Args:
         path: the ``.h5`` file.
@@ -180,10 +185,16 @@ def read_fastmri(path: str | Path, slice_index: int | None = None) -> MRIData:
             kspace = kspace[None]
         key = next((k for k in TARGET_KEYS if k in f), None)
         target = None if key is None else torch.from_numpy(np.asarray(f[key][index], np.float32))
+        facts = file_facts(f, str(path))
     check_kspace(kspace, f"{path}: kspace slice {index}")
     h, w = kspace.shape[-2:]
+    if facts.header is not None and (facts.header.recon[0] > h or facts.header.recon[1] > w):
+        raise ValueError(
+            f"{path}: reconstruction size {facts.header.recon} is larger than the {h}x{w} matrix"
+        )
     if target is None:
-        target = center_crop(rss(ifft2c(kspace)), (CROP, CROP)).float()
+        crop = (CROP, CROP) if facts.header is None else facts.header.recon
+        target = center_crop(rss(ifft2c(kspace)), crop).float()
     elif target.dim() != 2 or target.shape[0] > h or target.shape[1] > w:
         raise ValueError(f"{path}: {key} slice has shape {list(target.shape)}; image is {h}x{w}")
-    return MRIData(kspace, target, None, str(path), index)
+    return MRIData(kspace, target, None, str(path), index, facts=facts)
