@@ -44,8 +44,8 @@ def test_two_channel_model_runs_on_data_without_maps():
     spec = ProblemSpec(MRISignal(size=32, coils=2), MRIMeasurement(2.0, model="2ch"))
     record = run(build(spec), GeneratorFit(channels=16, layers=3, max_iters=20), device="cpu")
     assert np.isfinite(record.metrics["psnr"]) and record.estimate.shape == (32, 32)
-    with pytest.raises(ValueError, match="needs sensitivity maps"):
-        make_problem(data, 2.0, model="sense")
+    sense = make_problem(data, 2.0, model="sense")  # maps estimated from the centre
+    assert sense.model == "sense" and sense.operator.maps.shape == (2, 32, 32)
 
 
 @pytest.mark.parametrize("model", ["sense", "2ch"])

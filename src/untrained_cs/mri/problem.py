@@ -28,6 +28,7 @@ from ..problems.problem import register_builder
 from ..problems.specs import MRI_MODELS
 from .data import MRIData, center_crop, default_image, read_fastmri, simulate
 from .data import add_noise as add_kspace_noise
+from .espirit import espirit_maps
 from .fft import ifft2c, rss
 from .masks import CartesianMask, cartesian_mask, center_columns
 from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI
@@ -114,21 +115,28 @@ def make_problem(
     Args:
         data: fully sampled k-space and target; acceleration, center_fraction, kind, seed:
             the mask (see :func:`~untrained_cs.mri.masks.cartesian_mask`).
-        model: ``"2ch"`` (paper), ``"sense"`` (needs maps and a real image: simulated
-            data), or ``"auto"`` = sense when the data has maps, else 2ch.
+        model: ``"2ch"`` (paper), ``"sense"`` (the data's maps when known, simulated data;
+            else maps estimated by ESPIRiT from the fully sampled centre of the undersampled
+            k-space, :func:`~.espirit.espirit_maps`), or ``"auto"`` = sense when the data
+            has maps, else 2ch.
     """
     if model not in MRI_MODELS:
         raise ValueError(f"model must be one of {MRI_MODELS}, got {model!r}")
     if model == "auto":
         model = "sense" if data.maps is not None else "2ch"
-    if model == "sense" and data.maps is None:
-        raise ValueError("the sense model needs sensitivity maps (simulated data only)")
+    if model == "sense" and data.coils < 2:
+        raise ValueError("the sense model needs multi-coil k-space (this file has one coil)")
     _, h, w = data.kspace.shape
     mask = cartesian_mask(w, acceleration, center_fraction, kind, seed)
     operator: MultiCoilTwoChannelMRI | MultiCoilMRI
     if model == "sense":
-        assert data.maps is not None
-        operator = MultiCoilMRI((1, h, w), data.maps, mask.columns)
+        maps = data.maps
+        if maps is None:  # from the data: the centre the mask samples fully
+            centre = int(center_columns(w, mask.center_fraction).sum())
+            sampled = data.kspace * mask.columns.to(torch.float32)
+            # no crop: a map of zeros would leave the image free where there is no signal
+            maps, _ = espirit_maps(sampled, center_columns=centre, crop=0.0)
+        operator = MultiCoilMRI((1, h, w), maps, mask.columns)
     else:
         operator = MultiCoilTwoChannelMRI((2 * data.coils, h, w), mask.columns)
     y = data.kspace[None] * mask.columns.to(torch.float32)
