@@ -123,3 +123,23 @@ def test_mri_refuses_a_slice_the_memory_cannot_hold(tmp_path, capsys, monkeypatc
     assert parts["k-space"] == 2 * resources.mri_bytes("deep-decoder", 32 * 32, 8, 3, 1)["k-space"]
     assert f"needs about {sum(parts.values()) / resources.GB:.3g} GB" in err
     assert "fewer --coils" in err and len(err.splitlines()) == 1 and not out.exists()
+
+
+def test_a_fastmri_layout_file_round_trips_to_a_reconstruction_file(tmp_path, capsys):
+    # a multi-coil file in fastMRI's layout (header, mask, attributes), reconstructed with
+    # maps estimated from its centre; reconstruction.h5 read back in fastMRI's shape
+    from test_mri_fastmri import fastmri_file
+
+    path = fastmri_file(tmp_path / "file.h5", slices=2, coils=4, shape=(64, 40))
+    out = tmp_path / "run"
+    argv = ["mri", "--kspace", str(path), "--slice", "1", "--acceleration", "4", "--model",
+            "sense", "--channels", "8", "--layers", "3", "--max-iters", "10", "--quiet",
+            "--baselines", "none", "--save", "fastmri", "--json", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["model"] == "sense"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "reconstruction.h5" in metrics["files"]["estimate"]
+    with h5py.File(out / "reconstruction.h5", "r") as f:
+        rec = f["reconstruction"][()]
+    assert rec.shape == (1, 32, 32) and rec.dtype == np.float32  # the header's recon size
+    assert np.array_equal(rec[0], np.load(out / "estimate.npy"))

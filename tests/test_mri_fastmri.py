@@ -9,10 +9,11 @@ import pytest
 import torch
 from skimage.metrics import structural_similarity
 
+from untrained_cs.io.writers import write_reconstruction
 from untrained_cs.metrics import volume_scores
 from untrained_cs.mri import fft2c
 from untrained_cs.mri.data import read_fastmri
-from untrained_cs.mri.fastmri import parse_header, write_reconstruction
+from untrained_cs.mri.fastmri import parse_header
 
 
 def header_xml(encoded=(64, 40), recon=(32, 32), centre=18, maximum=35) -> bytes:

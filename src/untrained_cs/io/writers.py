@@ -1,8 +1,11 @@
-"""The estimate as numbers: ``estimate.npy`` always, float TIFF and NIfTI on request.
+"""The estimate as numbers: ``estimate.npy`` always, float TIFF, NIfTI and fastMRI's
+``reconstruction.h5`` on request.
 
 Arrays keep the signal's own layout and range: ``[C, H, W]`` images (TIFF: channel-last
 ``H × W × C``, C = 1 dropped, as image readers expect), ``[1, D, H, W]`` volumes (NIfTI: x, y,
-z, with the input's affine when known), ``[1, n]`` signals.
+z, with the input's affine when known), ``[1, n]`` signals; MRI magnitudes ``[H, W]`` or
+``[slices, H, W]`` as fastMRI's submissions hold them (a ``reconstruction`` dataset
+``[slices, H, W]``, float32).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 from .volumes import write_nifti
 
 #: the formats a run can write beside ``estimate.npy`` (``--save``)
-FORMATS = ("tiff", "nifti")
+FORMATS = ("tiff", "nifti", "fastmri")
 
 
 def check_formats(formats: Sequence[str], volume: bool) -> tuple[str, ...]:
@@ -60,4 +63,22 @@ def write_estimate(
         elif fmt == "nifti":
             names.append(f"{stem}.nii.gz")
             write_nifti(folder / names[-1], data, affine)
+        elif fmt == "fastmri":
+            names.append(write_reconstruction(folder / "reconstruction.h5", data).name)
     return names
+
+
+def write_reconstruction(path: str | Path, volume: np.ndarray) -> Path:
+    """A fastMRI submission file: ``reconstruction`` ``[slices, H, W]`` float32 (an
+    ``[H, W]`` slice is one slice)."""
+    import h5py
+
+    array = np.asarray(volume, dtype=np.float32)
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3:
+        raise ValueError(f"a reconstruction is [slices, H, W], got shape {array.shape}")
+    path = Path(path)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("reconstruction", data=array)
+    return path

@@ -6,15 +6,15 @@ gives the acquired matrix (``encodedSpace/matrixSize``), the reconstruction matr
 data) and the sampled phase-encoding lines (``encodingLimits/kspace_encoding_step_1``:
 with the encoded width they give the zero padding at the sides of k-space). Test and
 challenge files add a ``mask`` dataset (the sampled columns) and the attributes
-``acceleration`` and ``num_low_frequency``. Submissions are one ``.h5`` per volume with a
-``reconstruction`` dataset ``[slices, H, W]`` (float32, at the reconstruction size).
+``acceleration`` and ``num_low_frequency``. Submissions (one ``.h5`` per volume with a
+``reconstruction`` dataset ``[slices, H, W]``) are written by
+:func:`untrained_cs.io.writers.write_reconstruction` (``--save fastmri``).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,18 +98,3 @@ def file_facts(f: Any, source: str) -> FileFacts:
     acc = float(attrs["acceleration"]) if "acceleration" in attrs else None
     low = int(attrs["num_low_frequency"]) if "num_low_frequency" in attrs else None
     return FileFacts(header, mask, acc, low)
-
-
-def write_reconstruction(path: str | Path, volume: np.ndarray) -> Path:
-    """A fastMRI submission file: ``reconstruction`` ``[slices, H, W]`` float32."""
-    import h5py
-
-    array = np.asarray(volume, dtype=np.float32)
-    if array.ndim == 2:
-        array = array[None]
-    if array.ndim != 3:
-        raise ValueError(f"a reconstruction is [slices, H, W], got shape {array.shape}")
-    path = Path(path)
-    with h5py.File(path, "w") as f:
-        f.create_dataset("reconstruction", data=array)
-    return path
