@@ -25,12 +25,15 @@ pq = pytest.importorskip("pyarrow.parquet")
 from distributed import Client, LocalCluster  # noqa: E402
 
 from untrained_cs.cli import main  # noqa: E402
+from untrained_cs.runtime import available_cores  # noqa: E402
 from untrained_cs.sweeps import Store, parse, run_sweep, run_task  # noqa: E402
 from untrained_cs.sweeps.distributed import (  # noqa: E402
     DaskExecutor,
     gpu_resources,
+    host_tasks,
     local_cluster,
 )
+from untrained_cs.sweeps.run import Work  # noqa: E402
 
 BASE = {
     "problem": {
@@ -316,3 +319,18 @@ def test_parquet_export_has_the_csv_rows_and_columns_with_types(tmp_path, capsys
             else:
                 assert str(value) == text
     assert sum(r["psnr"] is None for r in parquet.to_pylist()) == 3
+
+
+def test_host_tasks_sum_the_nthreads_of_each_hosts_workers():
+    workers = {"tcp://10.0.0.1:4001": {"nthreads": 1}, "tcp://10.0.0.1:4002": {"nthreads": 1},
+               "tcp://10.0.0.2:4001": {"nthreads": 4}}  # fmt: skip
+    assert host_tasks(workers) == {"10.0.0.1": 2, "10.0.0.2": 4}
+
+
+def test_a_task_on_a_hand_started_cluster_takes_its_hosts_share_of_the_cores(client):
+    # two one-thread workers on this host: each task gets cores // 2 torch threads, not
+    # every core (which two co-located workers would oversubscribe)
+    work = Work(host_tasks=host_tasks(client.scheduler_info()["workers"]))
+    assert work._share() is None  # not on a worker
+    got = client.submit(work._share, pure=False).result()
+    assert got == max(1, available_cores() // 2)

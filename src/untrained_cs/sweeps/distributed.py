@@ -47,7 +47,9 @@ LOST_RESUBMITS = 3
 class DaskExecutor:
     """Runs tasks on the Dask cluster of ``client``.
 
-    ``threads``: torch threads per task (None: as the worker sets them). ``resources``: what
+    ``threads``: torch threads per task (None: each task takes its share of its host's
+    cores: the cores divided by the tasks the host's workers run at once, their Dask
+    ``nthreads`` summed, so that co-located workers never oversubscribe). ``resources``: what
     each task asks of a worker; by default one ``GPU`` when the cluster's workers have GPUs
     (decided when the tasks are submitted), else nothing.
     """
@@ -82,6 +84,8 @@ class DaskExecutor:
             self.resources = gpu_resources(self.client.scheduler_info()["workers"])
         if self.threads is not None:
             work = replace(work, threads=self.threads)
+        else:
+            work = replace(work, host_tasks=host_tasks(self.client.scheduler_info()["workers"]))
         # keys unique to this run: a scheduler shared with other sweeps never mixes them up
         prefix = f"sweep-{uuid.uuid4().hex[:8]}"
         # per key: the task, the tries that raised so far, the results lost so far (counted
@@ -154,6 +158,22 @@ def local_cluster(
                               "dashboard_address": "127.0.0.1:0"},
             resources=resources,
         )  # fmt: skip
+
+
+def host_tasks(workers: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """Per host (of the workers' addresses), the tasks its workers run at once: the sum of
+    their ``nthreads``."""
+    out: dict[str, int] = {}
+    for address, info in workers.items():
+        host = worker_host(address)
+        out[host] = out.get(host, 0) + int(info.get("nthreads", 1))
+    return out
+
+
+def worker_host(address: str) -> str:
+    """The host part of a worker address (``tcp://10.0.0.2:40123`` → ``10.0.0.2``)."""
+    _, location = parse_address(address)
+    return location.rsplit(":", 1)[0]
 
 
 def threads_per_worker(workers: int) -> int:

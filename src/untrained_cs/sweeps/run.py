@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from ..operators.registry import rows_for_ratio
 from ..pipeline import Record, run, run_batch
 from ..problems import CSMeasurement, SmoothSignal, build
 from ..resources import DENSE_BYTES
+from ..runtime import available_cores
 from ..version import package_version
 from .config import Fit, SweepConfig
 from .lock import hold
@@ -174,21 +175,40 @@ class Work:
     """What runs a task where it is executed: ``runner``, then only what the store needs.
 
     ``threads`` (when set) is the torch thread count of the executing thread, so that the
-    workers sharing a machine do not oversubscribe its cores.
+    workers sharing a machine do not oversubscribe its cores; else ``host_tasks`` (per host,
+    the tasks its Dask workers run at once) gives a task on a worker its host's share of
+    the cores.
     """
 
     runner: Callable[[Task], list[Record]] = run_task
     save_estimates: bool = False
     threads: int | None = None
+    host_tasks: Mapping[str, int] | None = None
 
     def __call__(self, task: Task) -> Outcome:
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
+        threads = self.threads if self.threads is not None else self._share()
+        if threads is not None:
+            torch.set_num_threads(threads)
         records = self.runner(task)
         metrics = tuple({k: _plain(r.metrics.get(k)) for k in METRICS} for r in records)
         if not self.save_estimates:
             return Outcome(metrics)
         return Outcome(metrics, tuple(r.estimate.detach().cpu().numpy() for r in records))
+
+    def _share(self) -> int | None:
+        """On a Dask worker: its host's cores divided by the tasks the host runs at once."""
+        if not self.host_tasks:
+            return None
+        from distributed import get_worker
+
+        from .distributed import worker_host
+
+        try:
+            host = worker_host(get_worker().address)
+        except ValueError:  # not on a worker
+            return None
+        tasks = self.host_tasks.get(host)
+        return None if not tasks else max(1, available_cores() // tasks)
 
 
 class Executor(Protocol):
