@@ -52,6 +52,10 @@ def test_the_report_has_one_table_row_per_claim_and_every_figure(smoke):
         assert f"## {e['name']}: " in text
         for f in e["files"]:
             assert f"]({f})" in text
+    page = (smoke / "report.html").read_text()
+    pictures = sum(f.endswith(".png") for e in doc["experiments"] for f in e["files"])
+    assert page.count('src="data:image/png;base64,') == pictures
+    assert page.count('<tr style="background') == claims
 
 
 def test_the_paper_scale_is_refused_on_a_cpu_with_its_estimate(tmp_path, capsys):

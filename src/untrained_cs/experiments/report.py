@@ -1,6 +1,7 @@
 """Run experiments and write what ``reproduce`` leaves: per experiment its figures and
-``data.json``, and over all of them ``report.md`` (figures, settings, claims tables) and
-``claims.json`` (the same rows for machines). Strings that come from the user (paths, image
+``data.json``, and over all of them ``report.md`` (figures, settings, claims tables), the
+same as one self-contained page ``report.html`` (:mod:`.report_html`) and ``claims.json``
+(the same rows for machines). Strings that come from the user (paths, image
 names, in settings, notes and file names) are escaped where they are written
 (:func:`escape_markdown`, :func:`link_target`; :func:`escape_html` for an HTML report)."""
 
@@ -80,12 +81,16 @@ def _cpu_model() -> str:
 
 
 def write_report(folder: Path, sections: list[Section], scale: str, seconds: float) -> None:
-    """``report.md`` and ``claims.json`` of the experiments run into ``folder``."""
+    """``report.md``, ``report.html`` (one self-contained page) and ``claims.json`` of the
+    experiments run into ``folder``."""
+    from .report_html import html_report
+
     info = machine()
     doc = {"scale": scale, "seconds": seconds, "machine": info,
            "experiments": [s.to_dict() for s in sections]}  # fmt: skip
     (folder / "claims.json").write_text(to_json(doc, indent=1) + "\n")
     (folder / "report.md").write_text(markdown(sections, scale, seconds, info))
+    (folder / "report.html").write_text(html_report(folder, sections, scale, seconds, info))
 
 
 def markdown(sections: list[Section], scale: str, seconds: float, info: dict[str, Any]) -> str:
