@@ -83,8 +83,30 @@ def data(settings: Theorem2Settings, seed: int = 0) -> dict[str, Any]:
     return {
         "n": s.n, "channels": s.channels, "kernel": s.kernel, "width": s.width, "p": s.p,
         "xi": s.xi, "trials": s.trials, "max_iters": s.max_iters, "u_norm": circulant_norm(u),
-        **rows,
+        **rows, **hypotheses(s),
     }  # fmt: skip
+
+
+#: Theorem 2 asks m >= 12; Theorem 3 (whose step and init the fits use) m <= n/9
+THEOREM2_MIN_M = 12
+THEOREM3_MAX_M_SHARE = 1 / 9
+
+
+def hypotheses(s: Theorem2Settings) -> dict[str, Any]:
+    """Which of the theorems' hypotheses the settings meet, per m, and a note saying so:
+    Theorem 2's m >= 12, Theorem 3's m <= n/9, and k ξ⁸ / m, the channel condition's
+    ratio (k >= C m / ξ⁸ with an unstated constant C: it must be large, not ≪ 1)."""
+    inside = [THEOREM2_MIN_M <= m <= THEOREM3_MAX_M_SHARE * s.n for m in s.ms]
+    ratio = s.channels * s.xi**8 / max(min(s.ms), 1)
+    outside = [m for m, ok in zip(s.ms, inside, strict=True) if not ok]
+    note = (
+        f"hypotheses: m >= {THEOREM2_MIN_M} (Theorem 2) and m <= n/9 = {s.n / 9:.3g} "
+        f"(Theorem 3) hold for m in {[m for m in s.ms if m not in outside] or 'none'}; "
+        f"outside them: m = {outside or 'none'}. The channel condition k >= C m / ξ⁸ has "
+        f"k ξ⁸ / m <= {ratio:.3g} here: far outside it for any constant C of order 1, at "
+        "every size a fit can run; so the curve tests eq (13)'s shape, not the theorem"
+    )
+    return {"inside_hypotheses": inside, "channel_ratio": ratio, "notes": [note]}
 
 
 def _fit(
