@@ -116,8 +116,11 @@ def error_function(
     scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
 
     def error(out: torch.Tensor) -> torch.Tensor:
-        img = first.to_image(out)
-        img = img.reshape(len(problems), ensemble, *img.shape[1:]).mean(dim=1)
+        # each problem maps its own members (their scales may differ: MRI slices)
+        parts = out.reshape(len(problems), ensemble, *out.shape[1:])
+        img = torch.stack(
+            [p.to_image(part).mean(dim=0) for p, part in zip(problems, parts, strict=True)]
+        )
         diff = (img - truth.to(device=img.device, dtype=img.dtype)).reshape(img.shape[0], -1)
         mse = diff.square().mean(dim=1).double() / scale.to(img.device)
         return mse.repeat_interleave(ensemble)
@@ -339,8 +342,9 @@ def run_batch(
 ) -> list[Record]:
     """Fit one generator member per problem in one batched fit; a record per problem.
 
-    The problems must share their kind, signal shape and noise level and be measured by
-    dense matrices (Gaussian); their numbers of measurements m may differ: the matrices
+    The problems must share their kind, signal shape and noise level, and either stack by
+    their own rule (:meth:`Problem.stack`: MRI slices measured alike) or be measured by
+    dense matrices (Gaussian), whose numbers of measurements m may differ: the matrices
     and y are padded with zero rows to the largest m (:func:`~untrained_cs.operators.
     matrix.stack_rows`), which changes neither a member's loss nor its gradient, and the
     noise-aware stops see each member's own m rows (hold-out entries are drawn from its
@@ -350,8 +354,9 @@ def run_batch(
 
     Args:
         problems: built from specs of one kind; method: the fit (defaults resolved on the
-            first problem); generator: a prebuilt generator of ``len(problems)`` members
-            (e.g. with settings the method spec does not name), else built from the method.
+            first problem, and its output scale, unless the method gives one); generator:
+            a prebuilt generator of ``len(problems)`` members (e.g. with settings the
+            method spec does not name), else built from the method.
         compact: drop stopped members from the computation (False: keep them frozen in
             the batch, for comparisons).
         cap: compute at most this many members at once, the others queued in order
@@ -361,7 +366,8 @@ def run_batch(
     first = problems[0]
     method = resolve(first, method)
     k = method.ensemble
-    operator, y = stack_dense(problems, k)
+    stacked = first.stack(problems, k)
+    operator, y = stacked if stacked is not None else stack_dense(problems, k)
     seeds = [s for p in problems for s in member_seeds(p.spec.seed, k)]
     gen = generator or build_generator(first, method, seeds)
     fit_truths = [p.fit_truth for p in problems if p.fit_truth is not None]

@@ -23,6 +23,7 @@ from .common import (
     number,
     positive,
 )
+from .mri_volume import run_volume, slice_range
 from .solve import method_spec, solve
 
 DEFAULTS = fit_defaults("mri", "deep-decoder")
@@ -46,6 +47,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--kspace", type=Path, default=None, help="fastMRI .h5 file (default: dipy)")
     p.add_argument(
         "--slice", type=integer(0), default=None, help="slice of the .h5 (default middle)"
+    )
+    p.add_argument(
+        "--slices",
+        type=slice_range,
+        default=None,
+        metavar="A:B|all",
+        help="reconstruct slices A..B-1 of the .h5 (or all) as one batched fit, with "
+        "fastMRI's volume scores and reconstruction.h5",
     )
     p.add_argument(
         "--acceleration",
@@ -94,8 +103,10 @@ def problem_spec(args: argparse.Namespace) -> ProblemSpec:
 
 
 def run(args: argparse.Namespace) -> int:
-    spec, method = problem_spec(args), method_spec(args)
     args.baseline_names = baseline_names(args.baselines)
+    if getattr(args, "slices", None) is not None:
+        return run_volume(args)
+    spec, method = problem_spec(args), method_spec(args)
     check_resources(args)
     return solve(args, "mri", spec, method, headline, title)
 

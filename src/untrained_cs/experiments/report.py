@@ -7,7 +7,6 @@ names, in settings, notes and file names) are escaped where they are written
 
 from __future__ import annotations
 
-import html
 import os
 import platform
 import time
@@ -21,6 +20,8 @@ import torch
 from ..writer import to_json
 from .claims import Claim, settings_dict
 from .registry import experiment
+from .report_html import escape_html as escape_html  # re-exported: one HTML escaper
+from .report_html import html_report
 
 
 @dataclass
@@ -83,8 +84,6 @@ def _cpu_model() -> str:
 def write_report(folder: Path, sections: list[Section], scale: str, seconds: float) -> None:
     """``report.md``, ``report.html`` (one self-contained page) and ``claims.json`` of the
     experiments run into ``folder``."""
-    from .report_html import html_report
-
     info = machine()
     doc = {"scale": scale, "seconds": seconds, "machine": info,
            "experiments": [s.to_dict() for s in sections]}  # fmt: skip
@@ -152,11 +151,6 @@ def escape_markdown(text: str) -> str:
     """
     flat = " ".join(str(text).splitlines())
     return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in flat)
-
-
-def escape_html(text: str) -> str:
-    """``text`` shown as it is in HTML, as element text or a quoted attribute value."""
-    return html.escape(str(text), quote=True)
 
 
 def link_target(path: str) -> str:

@@ -9,11 +9,10 @@ a run (settings, notes, file names, claims) is HTML-escaped where it is written.
 from __future__ import annotations
 
 import base64
+import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .report import Section
+from typing import Any
 
 #: the colour of each verdict's row
 VERDICT_COLOURS = {"holds": "#d9f2d9", "does not hold": "#f8d7d7", "not comparable": "#eeeeee"}
@@ -27,11 +26,17 @@ img { max-width: 100%; margin: 0.5em 0; }
 """
 
 
+def escape_html(text: str) -> str:
+    """``text`` shown as it is in HTML, as element text or a quoted attribute value."""
+    return html.escape(str(text), quote=True)
+
+
 def html_report(
-    folder: Path, sections: list[Section], scale: str, seconds: float, info: dict[str, Any]
+    folder: Path, sections: Sequence[Any], scale: str, seconds: float, info: dict[str, Any]
 ) -> str:
-    """The page for ``sections`` whose figures lie under ``folder``."""
-    from .report import escape_html as e
+    """The page for ``sections`` (:class:`~.report.Section`) whose figures lie under
+    ``folder``."""
+    e = escape_html
 
     parts = [
         "<!DOCTYPE html>",
@@ -59,8 +64,8 @@ def html_report(
     return "\n".join(parts) + "\n"
 
 
-def _section(folder: Path, s: Section) -> list[str]:
-    from .report import escape_html as e
+def _section(folder: Path, s: Any) -> list[str]:
+    e = escape_html
 
     out = [f'<h2 id="{e(s.name)}">{e(s.name)}: {e(s.title)}</h2>']
     for f in s.files:

@@ -93,7 +93,8 @@ class SingleCoilMRI(MaskedFourier):
 
 
 class MultiCoilMRI(MaskedFourier):
-    """y_c = M F (S_c x) with given sensitivity maps S ``[coils, H, W]``; x is ``[1|2, H, W]``."""
+    """y_c = M F (S_c x) with given sensitivity maps S ``[coils, H, W]`` (or ``[count, coils,
+    H, W]``: each member its own maps, e.g. the slices of a volume); x is ``[1|2, H, W]``."""
 
     maps: torch.Tensor
 
@@ -101,20 +102,29 @@ class MultiCoilMRI(MaskedFourier):
         c, h, w = (int(s) for s in in_shape)
         if c not in (1, 2):
             raise ValueError(f"MultiCoilMRI input must be [1|2, H, W], got {list(in_shape)}")
-        check_maps(maps, maps.shape[0] if maps.dim() == 3 else -1, h, w)
-        super().__init__((c, h, w), (maps.shape[0], h, w), masks)
+        per_member = maps.dim() == 4
+        for m in maps if per_member else maps[None]:
+            check_maps(m, m.shape[0] if m.dim() == 3 else -1, h, w)
+        masks = masks[None] if masks.dim() == 1 else masks
+        if per_member and masks.shape[0] == 1:
+            masks = masks.expand(maps.shape[0], -1)
+        if per_member and masks.shape[0] != maps.shape[0]:
+            raise ValueError(f"{maps.shape[0]} members' maps but {masks.shape[0]} masks")
+        super().__init__((c, h, w), (maps.shape[-3], h, w), masks)
         self.register_buffer("maps", maps.to(torch.complex64))
 
     def _maps(self, t: torch.Tensor) -> torch.Tensor:
-        return self.maps.to(t.dtype if t.is_complex() else _complex_dtype(t))
+        """The maps as ``[count or 1, coils, H, W]`` in ``t``'s complex dtype."""
+        maps = self.maps if self.maps.dim() == 4 else self.maps[None]
+        return maps.to(t.dtype if t.is_complex() else _complex_dtype(t))
 
     def matvec(self, x: torch.Tensor) -> torch.Tensor:
         z = _to_complex(x)
-        return self.sample(self._maps(z)[None] * z[:, None])
+        return self.sample(self._maps(z) * z[:, None])
 
     def rmatvec(self, y: torch.Tensor) -> torch.Tensor:
         coil = self.unsample(y)
-        return _from_complex((self._maps(coil).conj()[None] * coil).sum(1), self.in_shape[0])
+        return _from_complex((self._maps(coil).conj() * coil).sum(1), self.in_shape[0])
 
 
 class MultiCoilTwoChannelMRI(MaskedFourier):

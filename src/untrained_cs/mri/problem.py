@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from ..operators import Operator
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, derive_seed
 from ..problems.problem import register_builder
 from ..problems.specs import MRI_MODELS
@@ -187,6 +188,27 @@ class MRIProblem(Problem):
 
         return GRIDS
 
+    def stack(
+        self, problems: Sequence[Problem], ensemble: int = 1
+    ) -> tuple[Operator, torch.Tensor] | None:
+        """Slices measured alike (one mask, one model, one shape) as one batch: their k-space
+        stacked; the 2ch model's operator shared, SENSE's with each slice's maps."""
+        mris = [p.mri for p in problems if isinstance(p, MRIProblem)]
+        if len(mris) != len(problems):
+            raise ValueError("MRI problems stack with MRI problems only")
+        first = self.mri
+        for m in mris:
+            if m.model != first.model or not torch.equal(m.mask.columns, first.mask.columns):
+                raise ValueError("slices fitted as one batch need one mask and one model")
+            if m.y.shape != first.y.shape:
+                raise ValueError("slices fitted as one batch need one k-space shape")
+        y = torch.cat([m.y for m in mris]).repeat_interleave(ensemble, dim=0)
+        if isinstance(first.operator, MultiCoilMRI):
+            maps = torch.stack([_maps(m.operator) for m in mris])
+            maps = maps.repeat_interleave(ensemble, dim=0)
+            return MultiCoilMRI(first.operator.in_shape, maps, first.mask.columns), y
+        return first.operator, y
+
     def facts(self) -> dict[str, Any]:
         """The model, achieved acceleration, k-space shape, source and noise level."""
         mri = self.mri
@@ -198,6 +220,11 @@ class MRIProblem(Problem):
             "slice_index": mri.data.slice_index,
             "noise_std": self.noise_std,
         }
+
+
+def _maps(operator: Operator) -> torch.Tensor:
+    assert isinstance(operator, MultiCoilMRI)
+    return operator.maps
 
 
 def build_problem(spec: ProblemSpec) -> MRIProblem:

@@ -118,6 +118,14 @@ class Problem(ABC):
         """What the problem turned out to be beyond its spec (for metrics.json)."""
         return {}
 
+    def stack(
+        self, problems: Sequence[Problem], ensemble: int = 1
+    ) -> tuple[Operator, torch.Tensor] | None:
+        """One operator and measurements ``[B, ...]`` fitting ``problems`` (this one among
+        them, each ``ensemble`` times in a row) as one batch, or None when this kind has no
+        stacking of its own (the pipeline then stacks dense matrices)."""
+        return None
+
 
 @dataclass
 class CSProblem(Problem):

@@ -31,7 +31,7 @@ from distributed.comm import parse_address
 from distributed.comm.addressing import parse_host_port
 from distributed.comm.registry import get_backend
 
-from .run import Outcome, Task, Work, error_line
+from .run import Outcome, Task, Work, error_line, worker_host
 
 #: reruns a task gets after the death of its worker before it fails (KilledWorker), on the
 #: clusters started here
@@ -168,12 +168,6 @@ def host_tasks(workers: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
         host = worker_host(address)
         out[host] = out.get(host, 0) + int(info.get("nthreads", 1))
     return out
-
-
-def worker_host(address: str) -> str:
-    """The host part of a worker address (``tcp://10.0.0.2:40123`` → ``10.0.0.2``)."""
-    _, location = parse_address(address)
-    return location.rsplit(":", 1)[0]
 
 
 def threads_per_worker(workers: int) -> int:

@@ -201,14 +201,20 @@ class Work:
             return None
         from distributed import get_worker
 
-        from .distributed import worker_host
-
         try:
             host = worker_host(get_worker().address)
         except ValueError:  # not on a worker
             return None
         tasks = self.host_tasks.get(host)
         return None if not tasks else max(1, available_cores() // tasks)
+
+
+def worker_host(address: str) -> str:
+    """The host part of a worker address (``tcp://10.0.0.2:40123`` → ``10.0.0.2``)."""
+    from distributed.comm import parse_address
+
+    _, location = parse_address(address)
+    return location.rsplit(":", 1)[0]
 
 
 class Executor(Protocol):
