@@ -391,6 +391,13 @@ def keeping(metrics: dict[str, Any]) -> Iterator[None]:
         raise
 
 
+def with_baselines(line: str, metrics: dict[str, Any]) -> str:
+    """A summary line followed by each baseline's PSNR (its name alone when it has none)."""
+    base = metrics.get("baselines") or {}
+    shown = [k if v.get("psnr") is None else f"{k} {v['psnr']:.2f} dB" for k, v in base.items()]
+    return line + ("; " + ", ".join(shown) if shown else "")
+
+
 def report(metrics: dict[str, Any], out: Path, as_json: bool, headline: str) -> None:
     """Print the metrics object (``--json``) or one summary line, to stdout."""
     if as_json:

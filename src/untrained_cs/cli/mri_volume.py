@@ -28,7 +28,7 @@ from ..problems import MRIMeasurement, MRISignal, ProblemSpec, build
 from ..resources import check_memory, mri_bytes
 from ..version import package_version
 from ..writer import write_json
-from .common import Progress, UsageError, keeping, options, report, staged_run
+from .common import Progress, UsageError, keeping, options, report, staged_run, with_baselines
 from .solve import method_spec
 
 
@@ -155,10 +155,7 @@ def headline(metrics: dict[str, Any]) -> str:
         f"{v['ssim']:.3f}, NMSE {v['nmse']:.4f}; {min(iterations)}-{max(iterations)} "
         f"iterations, {metrics['seconds']:.1f} s on {metrics['device']}"
     )
-    base = metrics.get("baselines") or {}
-    if base:
-        line += "; " + ", ".join(f"{k} {b['psnr']:.2f} dB" for k, b in base.items())
-    return line
+    return with_baselines(line, metrics)
 
 
 class SliceProgress(Progress):

@@ -23,6 +23,7 @@ from .common import (
     integer,
     number,
     positive,
+    with_baselines,
 )
 from .solve import method_spec, solve
 
@@ -286,18 +287,11 @@ def headline(metrics: dict[str, Any]) -> str:
         f"{quality}, {metrics['iterations']} iterations ({metrics['stop_reason']}), "
         f"{metrics['seconds']:.1f} s on {metrics['device']}"
     )
-    base = metrics.get("baselines") or {}
-    if base:
-        line += "; " + ", ".join(_baseline(k, v) for k, v in base.items())
-    return line
+    return with_baselines(line, metrics)
 
 
 def _ssim(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
-
-
-def _baseline(name: str, metrics: dict[str, Any]) -> str:
-    return name if metrics["psnr"] is None else f"{name} {metrics['psnr']:.2f} dB"
 
 
 def _title(spec: ProblemSpec, generator: str):

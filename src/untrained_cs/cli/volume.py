@@ -18,6 +18,7 @@ from .common import (
     baseline_names,
     number,
     positive,
+    with_baselines,
 )
 from .reconstruct import image_size
 from .solve import method_spec, solve
@@ -149,10 +150,7 @@ def headline(metrics: dict[str, Any]) -> str:
         f"(slice mean), {metrics['iterations']} iterations ({metrics['stop_reason']}), "
         f"{metrics['seconds']:.1f} s on {metrics['device']}"
     )
-    base = metrics.get("baselines") or {}
-    if base:
-        line += "; " + ", ".join(f"{k} {v['psnr']:.2f} dB" for k, v in base.items())
-    return line
+    return with_baselines(line, metrics)
 
 
 def _title(args: argparse.Namespace):
