@@ -38,7 +38,7 @@ from ..operators.registry import rows_for_ratio
 from ..pipeline import Record, run, run_batch
 from ..problems import CSMeasurement, SmoothSignal, build
 from ..resources import DENSE_BYTES
-from ..runtime import available_cores
+from ..runtime import available_cores, tune_process
 from ..version import package_version
 from .config import Fit, SweepConfig
 from .lock import hold
@@ -186,6 +186,9 @@ class Work:
     host_tasks: Mapping[str, int] | None = None
 
     def __call__(self, task: Task) -> Outcome:
+        # on a worker started by hand nobody tuned the process: denormals alone made the
+        # fits several times slower there (bench/RESULTS.md); idempotent, so always
+        tune_process()
         threads = self.threads if self.threads is not None else self._share()
         if threads is not None:
             torch.set_num_threads(threads)
