@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from .classical import run_solver
 from .fit import FitInterrupted, FitResult, FitState, NoisyStop, continue_fit, fit, init_state
 from .generators import Generator
 from .generators.factory import make_generator
@@ -29,6 +30,7 @@ from .methods import GeneratorFit, Method, Solver
 from .metrics import scores
 from .operators.matrix import MatrixOperator, stack_rows
 from .problems import Problem, derive_seed, member_seeds, spec_hash
+from .record import Record as Record  # re-exported: the records every run returns
 
 Callback = Callable[[dict[str, Any]], None]
 #: a long fit saves its state this often (seconds) when a checkpoint path is given
@@ -50,30 +52,6 @@ class FitControl:
     checkpoint: Path | None = None
     every: float = CHECKPOINT_EVERY
     resume: Path | None = None
-
-
-@dataclass
-class Record:
-    """What one method produced on one problem.
-
-    Attributes:
-        problem, method: their specs as dicts (the method resolved: no unset defaults).
-        key: the stable hash of both (the sweep store's key).
-        estimate: in the truth's space (an image, a signal, an MRI magnitude).
-        metrics: psnr, ssim, mse, nmse, rel_error and, for fits, loss, iterations,
-            converged, stop_reason, best_iteration, best_psnr; seconds, device.
-        history: iteration, loss, lr, mse, psnr per logged iteration (fits only).
-        fit: the engine's result (fits only); extra: method-specific facts (solver weight).
-    """
-
-    problem: dict[str, Any]
-    method: dict[str, Any]
-    key: str
-    estimate: torch.Tensor
-    metrics: dict[str, Any]
-    history: dict[str, np.ndarray] | None = None
-    fit: FitResult | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
@@ -409,68 +387,3 @@ def stack_dense(
     operator = stack_rows([a for a in mats for _ in range(ensemble)], ops[0].in_shape)
     y = torch.cat([torch.nn.functional.pad(p.y, (0, operator.m - p.y.shape[-1])) for p in problems])
     return operator, y.repeat_interleave(ensemble, dim=0)
-
-
-def run_solver(problem: Problem, method: Solver, *, device: str | torch.device = "auto") -> Record:
-    """:func:`run` for a classical solver (its weight chosen by ``method.weight_choice``).
-
-    ``zero_filled`` is Aᵀ y in the truth's space unless the problem has its own
-    (:meth:`Problem.zero_filled`: for MRI the RSS of the zero-filled coil images); the
-    others run on the problem's own operator (:mod:`untrained_cs.solvers`), on its weight
-    grid (:attr:`Problem.baseline_grid`).
-    """
-    from .fit.inputs import on_device, resolve_device
-    from .solvers import run_baselines, truth_score
-
-    start = time.perf_counter()
-    dev = resolve_device(device)
-    if method.name == "zero_filled":
-        estimate, weight, choice = _zero_filled(problem, dev), None, None
-    else:
-        oracle = method.weight_choice == "oracle"
-        if oracle and problem.truth is None:
-            raise ValueError(
-                f"{method.name}: the oracle weight needs the ground truth; choose the weight "
-                "by hold-out (--weight-choice holdout) or give the truth"
-            )
-        operator = on_device(problem.operator, dev)
-        result = run_baselines(
-            operator,
-            problem.y.to(dev),
-            (method.name,),
-            to_image=lambda x: problem.to_image(x).cpu(),
-            score=truth_score(problem.truth[None], problem.data_range)
-            if oracle and problem.truth is not None
-            else None,
-            weight_choice=method.weight_choice,
-            noise_std=problem.noise_std or None,
-            grid=problem.baseline_grid,
-            options=problem.baseline_options,
-            seed=derive_seed(problem.spec.seed, "holdout"),
-        )[method.name]
-        estimate, weight, choice = result.image[0], result.weight, result.weight_choice
-    metrics = {
-        **scores(estimate, problem.truth, problem.data_range),
-        "seconds": round(time.perf_counter() - start, 3),
-        "device": str(dev),
-    }
-    return Record(
-        problem=problem.spec.to_dict(),
-        method=method.to_dict(),
-        key=spec_hash(problem.spec, method),
-        estimate=estimate.cpu(),
-        metrics=metrics,
-        extra={"weight": weight, "weight_choice": choice},
-    )
-
-
-def _zero_filled(problem: Problem, dev: torch.device) -> torch.Tensor:
-    """The problem's own zero-filled estimate, else Aᵀ y on ``dev`` in the truth's space."""
-    from .fit.inputs import on_device
-
-    estimate = problem.zero_filled()
-    if estimate is not None:
-        return estimate
-    with torch.no_grad():
-        x = on_device(problem.operator, dev).adjoint(problem.y.to(dev))
-    return problem.to_image(x).cpu()[0]

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from .io import write_estimate
-from .pipeline import Record
 from .plots import run as run_plots
 from .problems import Problem, VolumeProblem
+from .record import Record
 from .version import package_version
 
 LABELS = {"deep-decoder": "deep decoder", "dip": "DIP", "two-layer": "two-layer", "linear": "Jc"}

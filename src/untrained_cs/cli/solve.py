@@ -17,8 +17,9 @@ import torch
 
 from ..fit import FitInterrupted
 from ..methods import GeneratorFit, Solver
-from ..pipeline import FitControl, Record, resolve, run
+from ..pipeline import FitControl, resolve, run
 from ..problems import Problem, ProblemSpec, build, derive_seed
+from ..record import Record
 from ..runfolder import CHECKPOINT, RESUME, RESUME_FORMAT
 from ..version import package_version
 from ..writer import write_record

@@ -11,9 +11,10 @@ import numpy as np
 from ..generators.kernels import KERNELS, circulant_norm, make_kernel
 from ..generators.two_layer import TwoLayerGenerator
 from ..methods import GeneratorFit
-from ..pipeline import Record, run_batch
+from ..pipeline import run_batch
 from ..problems import CSMeasurement, Problem, ProblemSpec, SmoothSignal, build
 from ..problems.seeds import derive_seed, member_seeds
+from ..record import Record
 from ..theory.two_layer_theorem import theorem2_bound, theorem3_step
 from .claims import Claim, check
 from .experiment import Experiment, Tool, check_fields, setting

@@ -35,8 +35,9 @@ import numpy as np
 import torch
 
 from ..operators.registry import rows_for_ratio
-from ..pipeline import Record, run, run_batch
+from ..pipeline import run, run_batch
 from ..problems import CSMeasurement, SmoothSignal, build
+from ..record import Record
 from ..resources import DENSE_BYTES
 from ..runtime import available_cores, tune_process
 from ..version import package_version
