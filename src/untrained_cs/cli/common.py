@@ -6,7 +6,7 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -224,6 +224,20 @@ def add_stop_arguments(g: Any) -> None:
         default=GeneratorFit.holdout_fraction,
         help="share of the measurements held out by --stop holdout (default %(default)s)",
     )
+
+
+def add_generator_arguments(
+    p: argparse.ArgumentParser, kind: str, generators: Sequence[str], layers_note: str = ""
+) -> None:
+    """--generator, --channels and --layers, defaulting to the deep decoder's for ``kind``."""
+    from ..defaults import fit_defaults
+
+    d = fit_defaults(kind, "deep-decoder")
+    p.add_argument("--generator", choices=tuple(generators), default="deep-decoder")
+    p.add_argument("--channels", type=positive(int), default=d["channels"],
+                   help="deep decoder k (default %(default)s)")  # fmt: skip
+    p.add_argument("--layers", type=positive(int), default=d["layers"],
+                   help=f"deep decoder d ({layers_note}default %(default)s)")  # fmt: skip
 
 
 def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:

@@ -17,6 +17,7 @@ from ..resources import check_memory, mri_bytes
 from .common import (
     add_baseline_arguments,
     add_fit_arguments,
+    add_generator_arguments,
     add_save_argument,
     baseline_names,
     integer,
@@ -84,9 +85,7 @@ def add_parser(sub: Any) -> None:
         help="sense (simulated maps, real image) or 2ch (re, im per coil; the default for "
         ".h5 files); auto picks sense when maps are known",
     )
-    p.add_argument("--generator", choices=GENERATORS[:2], default="deep-decoder")
-    p.add_argument("--channels", type=positive(int), default=DEFAULTS["channels"])
-    p.add_argument("--layers", type=positive(int), default=DEFAULTS["layers"])
+    add_generator_arguments(p, "mri", GENERATORS[:2])
     add_fit_arguments(p, "mri")
     add_save_argument(p)
     add_baseline_arguments(p, default=BASELINES)

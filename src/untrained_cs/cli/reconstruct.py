@@ -18,11 +18,11 @@ from .common import (
     UsageError,
     add_baseline_arguments,
     add_fit_arguments,
+    add_generator_arguments,
     add_save_argument,
     baseline_names,
     integer,
     number,
-    positive,
     with_baselines,
 )
 from .solve import method_spec, solve
@@ -114,19 +114,7 @@ def add_parser(sub: Any) -> None:
         help=f"measurement noise std (default {meas.noise_std})",
     )
     add_measured_arguments(p)
-    p.add_argument("--generator", choices=GENERATORS[:2], default="deep-decoder")
-    p.add_argument(
-        "--channels",
-        type=positive(int),
-        default=DEFAULTS["channels"],
-        help="deep decoder k (default %(default)s)",
-    )
-    p.add_argument(
-        "--layers",
-        type=positive(int),
-        default=DEFAULTS["layers"],
-        help="deep decoder d (default %(default)s)",
-    )
+    add_generator_arguments(p, "image", GENERATORS[:2])
     add_fit_arguments(p, "image")
     add_save_argument(p)
     add_baseline_arguments(p, default="none")

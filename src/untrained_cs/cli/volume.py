@@ -15,9 +15,9 @@ from .common import (
     UsageError,
     add_baseline_arguments,
     add_fit_arguments,
+    add_generator_arguments,
     baseline_names,
     number,
-    positive,
     with_baselines,
 )
 from .reconstruct import image_size
@@ -103,18 +103,8 @@ def add_parser(sub: Any) -> None:
         default=meas.noise_std,
         help="measurement noise std, on the [0, 1] scale (default %(default)s)",
     )
-    p.add_argument("--generator", choices=("deep-decoder",), default="deep-decoder")
-    p.add_argument(
-        "--channels",
-        type=positive(int),
-        default=DEFAULTS["channels"],
-        help="deep decoder k (default %(default)s)",
-    )
-    p.add_argument(
-        "--layers",
-        type=positive(int),
-        default=DEFAULTS["layers"],
-        help="deep decoder d (the slices' in-plane sides must be >= 2^d; default %(default)s)",
+    add_generator_arguments(
+        p, "volume", ("deep-decoder",), "the slices' in-plane sides must be >= 2^d; "
     )
     add_fit_arguments(p, "volume")
     p.add_argument(
