@@ -69,7 +69,7 @@ def _bad_h5(tmp_path):
         (["--center-fraction", "2"], "--center-fraction"),
         (["--kspace", "MISSING"], "does not exist"),
         (["--kspace", "BAD"], "no 'kspace'"),
-        (["--slice", "3"], "slice needs a k-space file"),
+        (["--slice", "30"], "the brain volume holds slices 0..9"),
         (["--size", "8"], "size must be >= 32"),
         (["--coils", "2000000"], "fewer --coils"),
         (["--size", "100000"], "smaller --size"),

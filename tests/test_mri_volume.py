@@ -66,9 +66,16 @@ def test_bad_slice_ranges_exit_2_with_one_line(tmp_path, capsys, extra, message)
     assert not out.exists()
 
 
-def test_slices_need_a_kspace_file(tmp_path, capsys):
-    assert main(["mri", "--slices", "0:2", *FIT, "--out", str(tmp_path / "run")]) == 2
-    assert "--slices needs --kspace" in capsys.readouterr().err
+def test_the_bundled_brain_volume_is_the_default_volume(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["mri", "--slices", "3:5", "--size", "32", "--coils", "2", *FIT, "--baselines",
+            "none", "--json", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["slices"] == [3, 4] and metrics["problem"][0]["signal"]["slice"] == 3
+    assert np.load(out / "estimate.npy").shape == (2, 32, 32)
+    assert main(["mri", "--slices", "8:12", *FIT, "--out", str(tmp_path / "r2")]) == 2
+    assert "holds slices 0..9" in capsys.readouterr().err
 
 
 def test_a_reversed_range_is_a_usage_error(capsys):

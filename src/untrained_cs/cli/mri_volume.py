@@ -1,4 +1,5 @@
-"""`untrained-cs mri --kspace FILE --slices A:B`: every slice of a fastMRI volume, one fit.
+"""`untrained-cs mri [--kspace FILE] --slices A:B`: every slice of a volume, one fit (a
+fastMRI file's, or without one the bundled 10-slice brain volume's with simulated coils).
 
 The slices are independent members of one batched fit (one mask for the volume, as
 fastMRI undersamples a volume; one output scale, the slices' median; each slice stops by
@@ -74,19 +75,39 @@ def volume_slices(path: Path, wanted: tuple[int, int | None]) -> range:
     return range(a, b)
 
 
+def bundled_slices(wanted: tuple[int, int | None]) -> range:
+    """The slice indices ``wanted`` of the bundled brain volume."""
+    from ..io.volumes import BUNDLED_VOLUME, volume_shape
+
+    count = int(volume_shape(BUNDLED_VOLUME)[0])
+    a, b = wanted
+    b = count if b is None else b
+    if b > count:
+        raise UsageError(f"--slices {a}:{b} is out of range: the brain volume holds slices "
+                         f"0..{count - 1}")  # fmt: skip
+    return range(a, b)
+
+
 def run_volume(args: argparse.Namespace) -> int:
     """Reconstruct the slices ``args.slices`` of ``args.kspace`` (see module docstring)."""
-    if args.kspace is None:
-        raise UsageError("--slices needs --kspace (a fastMRI volume)")
     if args.slice is not None:
         raise UsageError("give --slice or --slices, not both")
-    indices = volume_slices(args.kspace, args.slices)
+    if args.kspace is None:  # the bundled brain volume, simulated coils
+        indices = bundled_slices(args.slices)
+    else:
+        indices = volume_slices(args.kspace, args.slices)
     method = method_spec(args)
     if method.ensemble != 1:
         raise UsageError("--ensemble applies to single slices")
     specs = [
         ProblemSpec(
-            MRISignal(str(args.kspace), i, None, args.coils, args.snr),
+            MRISignal(
+                None if args.kspace is None else str(args.kspace),
+                i,
+                args.size if args.kspace is None else None,
+                args.coils,
+                args.snr,
+            ),
             MRIMeasurement(args.acceleration, args.center_fraction, args.mask, args.model),
             args.seed,  # one root seed: one mask for the volume
         )

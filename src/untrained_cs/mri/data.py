@@ -63,6 +63,19 @@ def center_crop(x: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return x[..., top : top + ch, left : left + cw]
 
 
+def brain_slice(index: int, size: int | None = None) -> torch.Tensor:
+    """Slice ``index`` of the bundled 10-slice brain volume (:mod:`untrained_cs.io.volumes`,
+    scaled by its 99.9th percentile, in [0, 1]) as float64, resampled to ``size``."""
+    from ..io.volumes import BUNDLED_VOLUME, load_volume
+
+    side = None if size is None else (size, size)
+    volume, _ = load_volume(BUNDLED_VOLUME, side, 99.9)
+    if not 0 <= index < volume.shape[1]:
+        raise ValueError(f"slice {index} is out of range: the brain volume holds slices "
+                         f"0..{volume.shape[1] - 1}")  # fmt: skip
+    return volume[0, index].double()
+
+
 def default_image(size: int | None = None) -> torch.Tensor:
     """dipy's real T1 coronal slice (:data:`DEFAULT_SIDE` square, in [0, 1]) as float64,
     resampled to ``size``."""

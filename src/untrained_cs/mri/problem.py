@@ -27,7 +27,7 @@ from ..operators import Operator
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec, derive_seed
 from ..problems.problem import register_builder
 from ..problems.specs import MRI_MODELS
-from .data import MRIData, center_crop, default_image, read_fastmri, simulate
+from .data import MRIData, brain_slice, center_crop, default_image, read_fastmri, simulate
 from .data import add_noise as add_kspace_noise
 from .espirit import espirit_maps
 from .fft import ifft2c, rss
@@ -238,7 +238,9 @@ def build_problem(spec: ProblemSpec) -> MRIProblem:
         if signal.snr is not None:
             data.kspace, data.noise_std = add_kspace_noise(data.kspace, signal.snr, noise_seed)
     else:
-        data = simulate(default_image(signal.size), signal.coils, signal.snr, seed=noise_seed)
+        image = (default_image(signal.size) if signal.slice is None
+                 else brain_slice(signal.slice, signal.size))  # fmt: skip
+        data = simulate(image, signal.coils, signal.snr, seed=noise_seed)
     mask_seed = derive_seed(spec.seed, "mask")
     mri = make_problem(
         data, meas.acceleration, meas.center_fraction, meas.mask, mask_seed, meas.model

@@ -99,7 +99,9 @@ class SmoothSignal:
 
 @dataclass(frozen=True)
 class MRISignal:
-    """dipy's T1 slice with ``coils`` simulated coils, or a fastMRI ``.h5`` file's slice."""
+    """dipy's T1 slice with ``coils`` simulated coils, or a fastMRI ``.h5`` file's slice; a
+    ``slice`` without a file is that slice of the bundled 10-slice brain volume (the
+    ``volume`` command's), with simulated coils."""
 
     kind: ClassVar[str] = "mri"
     kspace: str | None = None
@@ -109,9 +111,7 @@ class MRISignal:
     snr: float | None = None
 
     def __post_init__(self) -> None:
-        if self.slice is not None:
-            if self.kspace is None:
-                raise ValueError("slice needs a k-space file (kspace)")
+        if self.slice is not None:  # of the file, or without one of the bundled brain volume
             _int("slice", self.slice, 0)
         if self.size is not None:
             if self.kspace is not None:
