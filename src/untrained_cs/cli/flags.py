@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .common import integer, number
+from .arguments import integer, number
 
 Field = dataclasses.Field
 

@@ -14,7 +14,7 @@ from ..mri.problem import MRIProblem
 from ..problems import MRIMeasurement, MRISignal, Problem, ProblemSpec
 from ..problems.specs import MASK_KINDS, MRI_MODELS
 from ..resources import check_memory, mri_bytes
-from .common import (
+from .arguments import (
     add_baseline_arguments,
     add_fit_arguments,
     add_generator_arguments,

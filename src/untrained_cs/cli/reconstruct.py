@@ -14,8 +14,7 @@ from ..io.images import image_shape, keep_aspect
 from ..operators.registry import OPERATORS, operator_text, parse_operator, rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, MeasuredData, MeasuredSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
-from .common import (
-    UsageError,
+from .arguments import (
     add_baseline_arguments,
     add_fit_arguments,
     add_generator_arguments,
@@ -23,8 +22,8 @@ from .common import (
     baseline_names,
     integer,
     number,
-    with_baselines,
 )
+from .common import UsageError, with_baselines
 from .solve import method_spec, solve
 
 #: the registered operators that measure an image (the MRI models take k-space: `mri`)

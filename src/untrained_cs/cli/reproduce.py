@@ -12,7 +12,8 @@ import sys
 import time
 from typing import Any
 
-from .common import UsageError, add_output_arguments, add_threads_argument, integer, staged_run
+from .arguments import add_output_arguments, add_threads_argument, integer
+from .common import UsageError, staged_run
 from .flags import Field, add_settings_arguments, changes_from_args, setting_fields
 
 #: on a CPU, the paper's scale is refused when an experiment is expected to pass this

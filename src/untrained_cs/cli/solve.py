@@ -23,7 +23,8 @@ from ..record import Record
 from ..runfolder import CHECKPOINT, RESUME, RESUME_FORMAT
 from ..version import package_version
 from ..writer import write_record
-from .common import Interrupted, Progress, keeping, options, report, save_formats, staged_run
+from .arguments import save_formats
+from .common import Interrupted, Progress, keeping, options, report, staged_run
 
 Summary = Callable[[dict[str, Any]], str]
 

@@ -19,7 +19,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from .common import Interrupted, UsageError, WriteError, integer
+from .arguments import integer
+from .common import Interrupted, UsageError, WriteError
 from .reproduce import _duration
 
 CONFIG_COPY = "config.yaml"

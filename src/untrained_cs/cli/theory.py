@@ -14,7 +14,8 @@ from typing import Any
 from ..experiments.registry import TOOLS, tool
 from ..resources import check_memory
 from ..writer import write_json
-from .common import add_output_arguments, add_threads_argument, integer, report, staged_run
+from .arguments import add_output_arguments, add_threads_argument, integer
+from .common import report, staged_run
 from .flags import add_settings_arguments, settings_from_args
 
 

@@ -11,15 +11,14 @@ from ..io.volumes import volume_shape
 from ..operators.registry import OPERATORS, operator_text, parse_operator, rows_for_ratio
 from ..problems import CSMeasurement, ProblemSpec, VolumeSignal
 from ..resources import check_memory, generator_bytes, operator_bytes
-from .common import (
-    UsageError,
+from .arguments import (
     add_baseline_arguments,
     add_fit_arguments,
     add_generator_arguments,
     baseline_names,
     number,
-    with_baselines,
 )
+from .common import UsageError, with_baselines
 from .reconstruct import image_size
 from .solve import method_spec, solve
 
