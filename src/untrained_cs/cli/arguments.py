@@ -63,6 +63,25 @@ def positive(kind: type = float):
     return integer(1) if kind is int else number(0.0, open_low=True)
 
 
+def operator_choice(choices: Sequence[str], what: str):
+    """argparse type: a registered operator among ``choices`` with its options, returned in
+    canonical form (``what`` the signals it measures, for the error)."""
+    from ..operators.registry import operator_text, parse_operator
+
+    def parse(text: str) -> str:
+        try:
+            name, options = parse_operator(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if name not in choices:
+            raise argparse.ArgumentTypeError(
+                f"{name!r} does not measure {what}; choose from {', '.join(choices)}"
+            )
+        return operator_text(name, options)
+
+    return parse
+
+
 def add_threads_argument(p: Any) -> None:
     p.add_argument(
         "--threads",

@@ -11,7 +11,7 @@ from ..fit import resolve_device
 from ..generators import GENERATORS
 from ..io.arrays import array_shape
 from ..io.images import image_shape, keep_aspect
-from ..operators.registry import OPERATORS, operator_text, parse_operator, rows_for_ratio
+from ..operators.registry import OPERATORS, rows_for_ratio
 from ..problems import CSMeasurement, ImageSignal, MeasuredData, MeasuredSignal, ProblemSpec
 from ..resources import check_memory, generator_bytes, operator_bytes
 from .arguments import (
@@ -22,6 +22,7 @@ from .arguments import (
     baseline_names,
     integer,
     number,
+    operator_choice,
 )
 from .common import UsageError, with_baselines
 from .solve import method_spec, solve
@@ -44,17 +45,8 @@ def image_size(text: str) -> int | tuple[int, int]:
     return sides[0] if len(sides) == 1 or sides[0] == sides[1] else (sides[0], sides[1])
 
 
-def operator_option(text: str) -> str:
-    """``--operator``: a registered image operator with its options, in canonical form."""
-    try:
-        name, options = parse_operator(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if name not in OPERATOR_CHOICES:
-        raise argparse.ArgumentTypeError(
-            f"{name!r} does not measure images; choose from {', '.join(OPERATOR_CHOICES)}"
-        )
-    return operator_text(name, options)
+#: ``--operator``: a registered image operator with its options, in canonical form
+operator_option = operator_choice(OPERATOR_CHOICES, "images")
 
 
 DEFAULTS = fit_defaults("image", "deep-decoder")

@@ -8,7 +8,7 @@ from typing import Any
 from ..defaults import fit_defaults
 from ..fit import resolve_device
 from ..io.volumes import volume_shape
-from ..operators.registry import OPERATORS, operator_text, parse_operator, rows_for_ratio
+from ..operators.registry import OPERATORS, rows_for_ratio
 from ..problems import CSMeasurement, ProblemSpec, VolumeSignal
 from ..resources import check_memory, generator_bytes, operator_bytes
 from .arguments import (
@@ -17,6 +17,7 @@ from .arguments import (
     add_generator_arguments,
     baseline_names,
     number,
+    operator_choice,
 )
 from .common import UsageError, with_baselines
 from .reconstruct import image_size
@@ -36,17 +37,8 @@ def slice_size(text: str) -> int | tuple[int, int] | str:
     return NATIVE if str(text).strip().lower() == NATIVE else image_size(text)
 
 
-def operator_option(text: str) -> str:
-    """``--operator``: a registered volume operator, in canonical form."""
-    try:
-        name, options = parse_operator(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if name not in OPERATOR_CHOICES:
-        raise argparse.ArgumentTypeError(
-            f"{name!r} does not measure volumes; choose from {', '.join(OPERATOR_CHOICES)}"
-        )
-    return operator_text(name, options)
+#: ``--operator``: a registered volume operator with its options, in canonical form
+operator_option = operator_choice(OPERATOR_CHOICES, "volumes")
 
 
 def add_parser(sub: Any) -> None:

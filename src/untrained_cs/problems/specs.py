@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..operators.registry import OPERATORS, operator_text, parse_operator
+from .checks import check_int, check_real
+from .measured_specs import MeasuredData, MeasuredSignal
 from .seeds import check_root
 
 SCHEMA = 1
@@ -28,24 +30,6 @@ OMITTED_WHEN_NONE = ("channels",)
 #: names from here: the specs check them without importing MRI code)
 MASK_KINDS = ("random", "equispaced")
 MRI_MODELS = ("auto", "sense", "2ch")
-
-
-def _int(name: str, value: Any, low: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-
-
-def _real(name: str, value: Any, low: float, high: float = math.inf, open_low=False) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if value < low or value > high or (open_low and value == low):
-        lo = "(" if open_low else "["
-        hi = "]" if math.isfinite(high) else ")"
-        raise ValueError(f"{name} must lie in {lo}{low:g}, {high:g}{hi}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -71,11 +55,11 @@ class ImageSignal:
             if len(self.size) != 2:
                 raise ValueError(f"size must be N or (H, W), got {self.size!r}")
             for side in self.size:
-                _int("size", side, 8)
+                check_int("size", side, 8)
             shape = tuple(int(v) for v in self.size)
             object.__setattr__(self, "size", shape[0] if shape[0] == shape[1] else shape)
         else:
-            _int("size", self.size, 8)
+            check_int("size", self.size, 8)
         if self.channels not in (None, 1, 3):
             raise ValueError(
                 f"channels must be 1, 3 or None (the file's own), got {self.channels!r}"
@@ -91,8 +75,8 @@ class SmoothSignal:
     p: int = 8
 
     def __post_init__(self) -> None:
-        _int("n", self.n, 2)
-        _int("p", self.p, 1)
+        check_int("n", self.n, 2)
+        check_int("p", self.p, 1)
         if self.p > self.n:
             raise ValueError(f"p must be <= n, got p = {self.p}, n = {self.n}")
 
@@ -112,14 +96,14 @@ class MRISignal:
 
     def __post_init__(self) -> None:
         if self.slice is not None:  # of the file, or without one of the bundled brain volume
-            _int("slice", self.slice, 0)
+            check_int("slice", self.slice, 0)
         if self.size is not None:
             if self.kspace is not None:
                 raise ValueError("size resamples the default slice only; drop it with kspace")
-            _int("size", self.size, 32)
-        _int("coils", self.coils, 1)
+            check_int("size", self.size, 32)
+        check_int("coils", self.coils, 1)
         if self.snr is not None:
-            _real("snr", self.snr, -math.inf)
+            check_real("snr", self.snr, -math.inf)
 
 
 @dataclass(frozen=True)
@@ -142,12 +126,12 @@ class VolumeSignal:
             if len(self.size) != 2:
                 raise ValueError(f"size must be N, (H, W) or None, got {self.size!r}")
             for side in self.size:
-                _int("size", side, 8)
+                check_int("size", side, 8)
             shape = tuple(int(v) for v in self.size)
             object.__setattr__(self, "size", shape[0] if shape[0] == shape[1] else shape)
         elif self.size is not None:
-            _int("size", self.size, 8)
-        _real("percentile", self.percentile, 50.0, 100.0)
+            check_int("size", self.size, 8)
+        check_real("percentile", self.percentile, 50.0, 100.0)
 
     @property
     def slice_shape(self) -> tuple[int, int] | None:
@@ -179,7 +163,7 @@ class CSMeasurement:
             raise ValueError(f"operator must be a name, got {self.operator!r}")
         name, options = parse_operator(self.operator)
         object.__setattr__(self, "operator", operator_text(name, options))
-        _real("noise_std", self.noise_std, 0.0)
+        check_real("noise_std", self.noise_std, 0.0)
         if not OPERATORS[name].uses_ratio:
             object.__setattr__(self, "ratio", None)
             object.__setattr__(self, "m", None)
@@ -189,9 +173,9 @@ class CSMeasurement:
         elif self.ratio is None:
             raise ValueError("give one of ratio and m")
         if self.ratio is not None:
-            _real("ratio", self.ratio, 0.0, 1.0, open_low=True)
+            check_real("ratio", self.ratio, 0.0, 1.0, open_low=True)
         if self.m is not None:
-            _int("m", self.m, 1)
+            check_int("m", self.m, 1)
 
 
 @dataclass(frozen=True)
@@ -205,119 +189,13 @@ class MRIMeasurement:
     model: str = "auto"
 
     def __post_init__(self) -> None:
-        _real("acceleration", self.acceleration, 1.0)
+        check_real("acceleration", self.acceleration, 1.0)
         if self.center_fraction is not None:
-            _real("center_fraction", self.center_fraction, 0.0, 1.0)
+            check_real("center_fraction", self.center_fraction, 0.0, 1.0)
         if self.mask not in MASK_KINDS:
             raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}, got {self.mask!r}")
         if self.model not in MRI_MODELS:
             raise ValueError(f"model must be one of {', '.join(MRI_MODELS)}, got {self.model!r}")
-
-
-def _file_hash(spec: Any, path_field: str, hash_field: str) -> None:
-    """Fill ``hash_field`` from the file at ``path_field`` when it was not given."""
-    path = getattr(spec, path_field)
-    if path is None:
-        if getattr(spec, hash_field) is not None:
-            raise ValueError(f"{hash_field} is given but {path_field} is not")
-        return
-    if not isinstance(path, str) or not path:
-        raise ValueError(f"{path_field} must be a file path, got {path!r}")
-    if getattr(spec, hash_field) is None:
-        from ..io.arrays import content_hash
-
-        try:
-            object.__setattr__(spec, hash_field, content_hash(path))
-        except OSError:
-            raise ValueError(f"{path_field} file {path!r}: no such file") from None
-
-
-@dataclass(frozen=True)
-class MeasuredSignal:
-    """A signal known only through measurements a user brings (:class:`MeasuredData`).
-
-    ``shape`` is the signal's shape as the user's arrays hold it: ``(n,)`` for a 1D signal,
-    ``(H, W)`` for a grey image, ``(H, W, C)`` (channel-last, C = 1 or 3) for a colour one;
-    the fit's signal is ``[1, n]`` or ``[C, H, W]``. ``truth``: an optional ground-truth
-    file of that shape (scores PSNR/SSIM; its content hash is kept). ``signed``: the signal
-    may take any real values (no sigmoid on the generator; its output scaled to the data);
-    by default an image is in [0, 1] as the bundled ones are.
-    """
-
-    kind: ClassVar[str] = "measured"
-    #: the fields naming files: left out of the key (:meth:`ProblemSpec.key_dict`), whose
-    #: content hashes stand for them
-    PATHS: ClassVar[tuple[str, ...]] = ("truth",)
-    shape: tuple[int, ...] = (64, 64)
-    truth: str | None = None
-    truth_key: str | None = None
-    truth_hash: str | None = None
-    signed: bool = False
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.shape, list | tuple) or not 1 <= len(self.shape) <= 3:
-            raise ValueError(f"shape must be n, (H, W) or (H, W, C), got {self.shape!r}")
-        for side in self.shape:
-            _int("shape", side, 1)
-        shape = tuple(int(v) for v in self.shape)
-        object.__setattr__(self, "shape", shape)
-        if len(shape) == 3 and shape[2] not in (1, 3):
-            raise ValueError(f"the last entry of shape (H, W, C) is C = 1 or 3, got {shape}")
-        if len(shape) >= 2 and min(shape[:2]) < 2:
-            raise ValueError(f"an image needs H, W >= 2, got shape {shape}")
-        if not isinstance(self.signed, bool):
-            raise ValueError(f"signed must be true or false, got {self.signed!r}")
-        _file_hash(self, "truth", "truth_hash")
-
-    @property
-    def signal_shape(self) -> tuple[int, ...]:
-        """The fit's signal shape: ``(1, n)`` or ``(C, H, W)``."""
-        if len(self.shape) == 1:
-            return (1, self.shape[0])
-        channels = self.shape[2] if len(self.shape) == 3 else 1
-        return (channels, self.shape[0], self.shape[1])
-
-
-@dataclass(frozen=True)
-class MeasuredData:
-    """Measurements y a user brings, with their operator: a dense matrix file ``matrix``
-    (m x n, columns in the order of the signal's entries as ``shape`` holds them, row-major)
-    or a registered operator of this tool by name (``operator``, ``NAME[:k=v]``) drawn with
-    ``operator_seed`` (None: the seed a simulated run with the spec's root seed draws, so a
-    run's own A is named, not shipped). ``*_key`` names the array in a container file
-    (``.npz``, ``.h5``, ``.mat``); the files' content hashes key the spec.
-    """
-
-    kind: ClassVar[str] = "measured"
-    PATHS: ClassVar[tuple[str, ...]] = ("measurements", "matrix")
-    measurements: str = ""
-    measurements_key: str | None = None
-    measurements_hash: str | None = None
-    matrix: str | None = None
-    matrix_key: str | None = None
-    matrix_hash: str | None = None
-    operator: str | None = None
-    operator_seed: int | None = None
-
-    def __post_init__(self) -> None:
-        if not self.measurements:
-            raise ValueError("measured data need a measurements file (y)")
-        _file_hash(self, "measurements", "measurements_hash")
-        _file_hash(self, "matrix", "matrix_hash")
-        if (self.matrix is None) == (self.operator is None):
-            raise ValueError("give the operator of the measurements: a matrix file or a name")
-        if self.operator is not None:
-            if not isinstance(self.operator, str):
-                raise ValueError(f"operator must be a name, got {self.operator!r}")
-            name, options = parse_operator(self.operator)
-            if not OPERATORS[name].uses_ratio:
-                raise ValueError(f"operator {name!r} is deterministic: give its y with the "
-                                 "simulated path, or its matrix")  # fmt: skip
-            object.__setattr__(self, "operator", operator_text(name, options))
-        elif self.operator_seed is not None:
-            raise ValueError("operator_seed applies to a named operator, not to a matrix file")
-        if self.operator_seed is not None:
-            _int("operator_seed", self.operator_seed, 0)
 
 
 Signal = ImageSignal | SmoothSignal | MRISignal | VolumeSignal | MeasuredSignal
