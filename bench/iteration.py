@@ -7,7 +7,15 @@ as the median of ``REPEATS`` rounds of ``STEPS`` steps in this one process (warm
 - the project's iteration (forward, loss, backward, Adam step; no checks);
 - its parts: the generator's forward + backward alone, the two matrix products A x and
   Aᵀ r alone, and Adam's step alone. The floor is the sum of the parts: what the iteration
-  would take if nothing else cost anything.
+  would take if nothing else cost anything;
+- the project's iteration compiled (``fit(..., compile=True)``: the forward pass and Adam's
+  update, :mod:`untrained_cs.fit.compiled`), and the seconds its first call took
+  (compilation, or loading it from the on-disk cache when an earlier run compiled the same
+  shapes).
+
+The rounds of all the steps are interleaved (one round of each in turn), so that a drift in
+the machine's speed affects them alike. The floor stays measured on the eager operations,
+so ``compiled_vs_floor`` is comparable between versions.
 """
 
 from __future__ import annotations
@@ -17,9 +25,11 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
+from untrained_cs.fit.compiled import compile_failure, forward_pass
 from untrained_cs.fit.optim import Adam
 from untrained_cs.generators import DeepDecoder
 from untrained_cs.runtime import tune_process
@@ -30,30 +40,46 @@ from .sides import image_problem
 STEPS, REPEATS = 100, 5
 
 
-def _ms(step: Callable[[], None]) -> float:
-    for _ in range(10):
-        step()
-    rounds = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        for _ in range(STEPS):
+def _ms(steps: dict[str, Callable[[], None]]) -> dict[str, float]:
+    """The median milliseconds per call of each step, rounds interleaved."""
+    for step in steps.values():
+        for _ in range(10):
             step()
-        rounds.append(1000 * (time.perf_counter() - start) / STEPS)
-    return statistics.median(rounds)
+    rounds: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(REPEATS):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(STEPS):
+                step()
+            rounds[name].append(1000 * (time.perf_counter() - start) / STEPS)
+    return {f"{name}_ms": statistics.median(r) for name, r in rounds.items()}
 
 
-def measure() -> dict[str, float]:
+def measure() -> dict[str, Any]:
     tune_process()
     problem = image_problem("camera", 64, 0.25, seed=0)
     truth, op, y = problem.truth, problem.operator, problem.y
     a = op.matrix[0]
+
+    def iteration(compile: bool) -> Callable[[], None]:
+        gen = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=0)
+        params = [p for p in gen.parameters() if p.requires_grad]
+        opt = Adam(params, torch.tensor([0.005]))
+        opt.compiled = compile
+
+        def step() -> None:
+            loss = forward_pass(gen, op, y, compile=compile)[2]
+            opt.step(list(torch.autograd.grad(loss.sum(), params)))
+
+        return step
+
+    project, compiled = iteration(False), iteration(True)
+    start = time.perf_counter()
+    compiled()
+    compile_s = time.perf_counter() - start
     gen = DeepDecoder(tuple(truth.shape), channels=64, layers=5, seed=0)
     params = [p for p in gen.parameters() if p.requires_grad]
     opt = Adam(params, torch.tensor([0.005]))
-
-    def project() -> None:
-        loss = 0.5 * (op.matvec(gen()) - y).square().sum()
-        opt.step(list(torch.autograd.grad(loss, params)))
 
     def generator_only() -> None:
         torch.autograd.grad(gen().square().sum(), params)
@@ -75,17 +101,25 @@ def measure() -> dict[str, float]:
     def reference() -> None:
         ref.step()
 
-    out = {
-        "reference_ms": _ms(reference),
-        "project_ms": _ms(project),
-        "generator_fwd_bwd_ms": _ms(generator_only),
-        "matrix_products_ms": _ms(matrix_products),
-        "adam_step_ms": _ms(adam_only),
-    }
+    out: dict[str, Any] = _ms(
+        {
+            "reference": reference,
+            "project": project,
+            "compiled": compiled,
+            "generator_fwd_bwd": generator_only,
+            "matrix_products": matrix_products,
+            "adam_step": adam_only,
+        }
+    )
     out["floor_ms"] = out["generator_fwd_bwd_ms"] + out["matrix_products_ms"] + out["adam_step_ms"]
     out["per_iteration_speedup"] = out["reference_ms"] / out["project_ms"]
+    out["compiled_speedup"] = out["reference_ms"] / out["compiled_ms"]
+    out["project_vs_floor"] = out["project_ms"] / out["floor_ms"]
+    out["compiled_vs_floor"] = out["compiled_ms"] / out["floor_ms"]
+    out["compile_s"] = compile_s
+    out["compile_failure"] = compile_failure()
     out["threads"] = torch.get_num_threads()
-    return {k: round(v, 3) for k, v in out.items()}
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

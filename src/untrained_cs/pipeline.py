@@ -45,13 +45,17 @@ class FitControl:
         should_stop: polled once per iteration; True stops the fit between iterations.
         checkpoint: where the fit's state is saved (on a stop, and every ``every`` s).
         every: seconds between time-based checkpoints.
-        resume: a saved state to continue from (instead of starting at iteration 0).
+        resume: a saved state to continue from (instead of starting at iteration 0; the
+            saved fit's own ``compile`` setting is kept).
+        compile: run the fit's forward pass compiled (``torch.compile``,
+            :mod:`~untrained_cs.fit.compiled`): the same fit, its rounding aside.
     """
 
     should_stop: Callable[[], bool] | None = None
     checkpoint: Path | None = None
     every: float = CHECKPOINT_EVERY
     resume: Path | None = None
+    compile: bool = False
 
 
 def resolve(problem: Problem, method: GeneratorFit) -> GeneratorFit:
@@ -176,6 +180,7 @@ def _start(
         error=error,
         stop=noisy_stop(problem, method),
         compact=k == 1,  # an ensemble's stopped members stay (frozen) in its mean
+        compile=control.compile,
         **method.rule_overrides(),
     )
 
@@ -317,6 +322,7 @@ def run_batch(
     compact: bool = True,
     cap: int | None = None,
     callback: Callback | None = None,
+    compile: bool = False,
 ) -> list[Record]:
     """Fit one generator member per problem in one batched fit; a record per problem.
 
@@ -340,6 +346,7 @@ def run_batch(
         cap: compute at most this many members at once, the others queued in order
             (:func:`~untrained_cs.fit.fit`; not with the hold-out rule).
         callback: the fit's progress hook (:func:`~untrained_cs.fit.fit`).
+        compile: run the forward pass compiled (:class:`FitControl`).
     """
     first = problems[0]
     method = resolve(first, method)
@@ -360,7 +367,7 @@ def run_batch(
         error=error_function(problems, k),
         optimizer=method.optimizer, lr=method.lr, device=device, compact=compact and k == 1,
         stop=replace(noisy_stop(first, method), seed=held_seeds, groups=groups), cap=cap,
-        callback=callback, **method.rule_overrides(),
+        callback=callback, compile=compile, **method.rule_overrides(),
     )  # fmt: skip
     params = gen.num_parameters()
     return [fit_record(p, method, result, params, b) for b, p in enumerate(problems)]

@@ -169,6 +169,12 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         help="root seed: the generator's, the operator's and the noise's seeds derive from it",
     )
     g.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    g.add_argument(
+        "--compile",
+        action="store_true",
+        help="compile the fit's forward pass with torch.compile: the first run of a shape "
+        "pays the compilation (cached on disk after), falls back to eager where it fails",
+    )
     add_threads_argument(g)
     g.add_argument(
         "--checkpoint-every",

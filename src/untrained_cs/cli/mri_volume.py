@@ -121,7 +121,9 @@ def run_volume(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         progress = SliceProgress(int(method.resolved("mri", True).max_iters or 0), args.quiet)
         try:
-            records = run_batch(problems, method, device=args.device, callback=progress)
+            records = run_batch(
+                problems, method, device=args.device, callback=progress, compile=args.compile
+            )
         finally:
             progress.close()
         seconds = time.perf_counter() - start

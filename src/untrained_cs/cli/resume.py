@@ -28,7 +28,8 @@ FIELDS = ("command", "options", "problem", "method")
 OPTIONAL_FIELDS = ("format", "version", "threads")
 #: options a resume.json of an earlier version may lack (the command's defaults apply)
 LATER_OPTIONS = ("recipe", "schedule", "save", "grey", "ensemble", "measurements", "matrix",
-                 "shape", "truth", "key", "operator_seed", "signed", "crop", "slices")  # fmt: skip
+                 "shape", "truth", "key", "operator_seed", "signed", "crop", "slices",
+                 "compile")  # fmt: skip
 #: later options whose absence means an earlier behaviour, not today's default: runs from
 #: before --crop cropped --size N to N x N
 EARLIER_BEHAVIOUR = {"crop": True}

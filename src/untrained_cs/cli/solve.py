@@ -94,6 +94,7 @@ def _fit(
         checkpoint=staging / CHECKPOINT,
         every=args.checkpoint_every,
         resume=staging / CHECKPOINT if resume_from is not None else None,
+        compile=args.compile,
     )
     resolved = resolve(problem, method)
     progress = Progress(int(resolved.max_iters or 0), args.quiet, args.command)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .compiled import forward_pass
 from .inputs import squared_norms
 from .members import admit_queued, is_full, maybe_compact, scatter_rows, spread
 from .result import FitDivergedError, early_logs, psnr_from_mse
@@ -101,9 +102,9 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
             state.rates.apply(state)
         starts = state.stop.starts
     w = state.work
-    out = w.generator()
-    residual = w.operator.matvec(out) - w.y
-    loss_b = 0.5 * squared_norms(residual if w.keep is None else residual * w.keep)
+    out, residual, loss_b = forward_pass(
+        w.generator, w.operator, w.y, w.keep, compile=state.settings.compile
+    )
     checked = it % rule.check_every == 0 or any(it - s >= rule.max_iters for s in starts)
     logs = early_logs(rule.check_every)
     early = not checked and any(it - s in logs for s in starts)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .compiled import adam_update
+
 
 class MemberwiseOptimizer:
     """Base: parameters, per-member learning rates, snapshots of all state tensors."""
@@ -22,6 +24,8 @@ class MemberwiseOptimizer:
     def __init__(self, params: list[torch.Tensor], lr: torch.Tensor) -> None:
         self.params = params
         self.lr = lr
+        #: steps through compiled code (:mod:`~untrained_cs.fit.compiled`) where there is any
+        self.compiled = False
         #: steps taken per member [B] (a member that waited in a queue has taken fewer)
         self.steps = np.zeros(params[0].shape[0], dtype=np.int64)
 
@@ -153,6 +157,14 @@ class Adam(MemberwiseOptimizer):
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
         self.steps += 1
+        if self.compiled:  # one fused loop per parameter, the step count as a tensor
+            both = np.stack([1.0 - self.beta1**self.steps,
+                             np.sqrt(1.0 - self.beta2**self.steps)], 1)  # fmt: skip
+            first = self.params[0]
+            corrections = torch.as_tensor(both, dtype=first.dtype, device=first.device)
+            adam_update(self.params, grads, self.m, self.v, self.lr_per_param, corrections,
+                        (self.beta1, self.beta2), self.eps, compile=True)  # fmt: skip
+            return
         torch._foreach_lerp_(self.m, grads, 1.0 - self.beta1)
         torch._foreach_mul_(self.v, self.beta2)
         torch._foreach_addcmul_(self.v, grads, grads, value=1.0 - self.beta2)

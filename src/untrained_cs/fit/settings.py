@@ -55,6 +55,8 @@ class FitOptions(TypedDict, total=False):
         cap: compute at most this many members at once; the others wait in a queue and
             start, in member order, as places free up (each counts its iterations from its
             own start). Needs an operator that can be split by member and no hold-out.
+        compile: run each iteration's forward pass (generator, operator, loss) through
+            ``torch.compile`` (:mod:`~untrained_cs.fit.compiled`; default False).
     """
 
     truth: torch.Tensor | None
@@ -68,6 +70,7 @@ class FitOptions(TypedDict, total=False):
     stop: NoisyStop | None
     compact: bool
     cap: int | None
+    compile: bool
     max_iters: int
     tol: float
     window: int
@@ -96,6 +99,7 @@ class FitSettings:
             dropped from it (0: never, they stay frozen in the batch).
         cap: the most members computed at once (None: all); the others wait in the
             queue (``stop.queued``) until places free up.
+        compile: the forward pass runs compiled (``torch.compile``).
     """
 
     optimizer: str = "adam"
@@ -104,6 +108,7 @@ class FitSettings:
     max_restarts: int = 8
     compact_at: float = COMPACT_AT
     cap: int | None = None
+    compile: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain values (the rule and the schedule as dicts)."""
@@ -114,6 +119,7 @@ class FitSettings:
             "max_restarts": self.max_restarts,
             "compact_at": self.compact_at,
             "cap": self.cap,
+            "compile": self.compile,
         }
 
     @classmethod
@@ -126,6 +132,7 @@ class FitSettings:
             max_restarts=int(d["max_restarts"]),
             compact_at=float(d.get("compact_at", COMPACT_AT)),
             cap=d.get("cap"),
+            compile=bool(d.get("compile", False)),
         )
 
 
@@ -167,4 +174,5 @@ def fit_settings(options: FitOptions, batch: int) -> FitSettings:
         max_restarts=options.get("max_restarts", 8),
         compact_at=COMPACT_AT if compact else 0.0,
         cap=None if queue is None else int(queue),
+        compile=bool(options.get("compile", False)),
     )

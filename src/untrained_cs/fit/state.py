@@ -115,6 +115,7 @@ class FitState:
         """
         params = [p for p in generator.parameters() if p.requires_grad]
         opt = OPTIMIZERS[settings.optimizer](params, torch.as_tensor(rates.base, device=device))
+        opt.compiled = settings.compile
         keep, held = (None, None) if holdout is None else (holdout.keep, holdout.held)
         state = cls(
             generator=generator,

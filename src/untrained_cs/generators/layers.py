@@ -106,6 +106,25 @@ def resize_separable(x: torch.Tensor, transposed: list[torch.Tensor]) -> torch.T
     return x
 
 
+def double_axis(x: torch.Tensor, dim: int, mode: str) -> torch.Tensor:
+    """Resize axis ``dim`` of ``x`` to twice its length as :func:`upsample` does (linear with
+    align_corners=False, or nearest), written as a two-tap stencil of slices.
+
+    out[2i] = ¾x[i] + ¼x[i−1] and out[2i+1] = ¾x[i] + ¼x[i+1], the ends repeated; nearest
+    repeats each entry. Only elementwise work, so a compiler fuses it (forward and backward)
+    with the ReLU and the norm around it, where the matrices of :func:`resize_separable`
+    and native interpolation each need their own passes.
+    """
+    n = x.shape[dim]
+    shape = list(x.shape)
+    shape[dim] = 2 * n
+    if mode == "nearest":
+        return torch.stack([x, x], dim + 1).reshape(shape)
+    before = torch.cat([x.narrow(dim, 0, 1), x.narrow(dim, 0, n - 1)], dim)
+    after = torch.cat([x.narrow(dim, 1, n - 1), x.narrow(dim, n - 1, 1)], dim)
+    return torch.stack([0.75 * x + 0.25 * before, 0.75 * x + 0.25 * after], dim + 1).reshape(shape)
+
+
 def _spectral_multiply(x: torch.Tensor, kernel_fft: torch.Tensor) -> torch.Tensor:
     dims = tuple(range(2, x.dim()))
     spectrum = torch.fft.rfftn(x, dim=dims)
