@@ -28,13 +28,15 @@ Row = dict[str, Any]
 
 # Project settings compared on the image cases: the defaults (the CLI's: Adam peaking at
 # 0.05 under the decay schedule); the previous defaults (Adam 0.005 halved on plateaus);
-# on a GPU, TF32 matmuls; and ensembles of K narrower decoders (K x k channels, mean output).
+# on a GPU, TF32 matmuls; ensembles of K narrower decoders (K x k channels, mean output);
+# and the default compiled (torch.compile, its seconds including the compilation).
 PROJECT_SETTINGS: dict[str, dict[str, Any]] = {
     "": {},
     "-plateau": {"method": {"schedule": "plateau", "lr": 0.005}},
     "-tf32": {"tf32": True},
     "-ensemble4x32": {"ensemble": (4, 32)},
     "-ensemble6x32": {"ensemble": (6, 32)},
+    "-compiled": {"compile": True},
 }
 #: the ensembles compared against the single default decoder (``images-ensembles``)
 ENSEMBLES = ("-ensemble4x32", "-ensemble6x32")
@@ -305,6 +307,7 @@ def volume() -> list[Row]:
 
 CPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "cpu64": cpu64,
+    "cpu64-compiled": lambda: cpu64("camera", "-compiled"),
     "cpu64-plateau": cpu64_plateau,
     "images": images,
     "images-untuned": images_untuned,
@@ -326,6 +329,8 @@ GPU_CASES: dict[str, Callable[[], Row | list[Row]]] = {
     "gpu256-tf32": lambda: gpu256("-tf32"),
     "gpu64": gpu64,
     "gpu64-tf32": lambda: gpu64("-tf32"),
+    "gpu64-compiled": lambda: gpu64("-compiled"),
+    "gpu256-compiled": lambda: gpu256("-compiled"),
     "batched-two-layer-gpu": lambda: batched_two_layer("cuda"),
     "batched-deep-decoder-gpu": lambda: batched_deep_decoder("cuda"),
     "memory1024-gpu": lambda: memory512("cuda"),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # GPU benchmark cases for the device machine: writes one JSON row per case to $OUT.
 # Usage (device tool): bash bench/gpu.sh [LINE ...], LINE the first word of a line below
-# (default: every line). Not yet run on a GPU, so its duration is unmeasured; the per-line
-# limits bound it, at 800 s for every line, so run it in two calls (one command may take
-# 600 s): e.g. `bash bench/gpu.sh gpu64 batched-two-layer-gpu batched-deep-decoder-gpu
-# memory1024-gpu sweep-two-layer` and `bash bench/gpu.sh gpu256`.
+# (default: every line). The per-line limits bound it at 1170 s for every line, so run it in
+# two or three calls (one command may take 600 s), e.g. `bash bench/gpu.sh iteration-gpu
+# iteration-gpu256 gpu64 espirit-gpu batched-deep-decoder-gpu` first. iteration-gpu*:
+# `bench.iteration` on the GPU (eager, compiled, reference); espirit-gpu: ESPIRiT's seconds
+# on the CPU and the GPU (`bench.coil_maps --devices`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-bench-gpu-out}"
@@ -23,6 +24,12 @@ while read -r limit cases; do
   [ $# -eq 0 ] || [[ "$wanted" == *" $first "* ]] || continue
   if [ "$first" = "sweep-two-layer" ]; then
     command=(python3 -m bench.sweep_engine --grid two-layer --json)
+  elif [ "$first" = "iteration-gpu" ]; then
+    command=(python3 -m bench.iteration --device cuda --json)
+  elif [ "$first" = "iteration-gpu256" ]; then
+    command=(python3 -m bench.iteration --device cuda --size 256 --channels 256 --json)
+  elif [ "$first" = "espirit-gpu" ]; then
+    command=(python3 -m bench.coil_maps --devices)
   else
     # shellcheck disable=SC2206
     command=(python3 -m bench $cases --json)
@@ -35,6 +42,6 @@ done <<'CASES'
 100 batched-deep-decoder-gpu
 100 memory1024-gpu
 120 sweep-two-layer
-280 gpu256 gpu256-tf32
+280 gpu256 gpu256-compiled gpu256-tf32
 CASES
 cat "$out/rows.jsonl"

@@ -15,7 +15,7 @@ import torch
 from untrained_cs.fit import FitResult, fit
 from untrained_cs.methods import GeneratorFit
 from untrained_cs.metrics import psnr
-from untrained_cs.pipeline import build_generator, resolve, run, run_batch
+from untrained_cs.pipeline import FitControl, build_generator, resolve, run, run_batch
 from untrained_cs.problems import (
     CSMeasurement,
     ImageSignal,
@@ -88,6 +88,7 @@ def project_image_fit(
     ensemble: tuple[int, int] | None = None,
     tf32: bool = False,
     image_channels: int | None = 1,
+    compile: bool = False,
 ) -> dict[str, Any]:
     """The project's fit (:func:`untrained_cs.pipeline.run`) with the wall time and PSNR at
     every check.
@@ -99,8 +100,9 @@ def project_image_fit(
     ``ensemble=(K, k)``: instead of one decoder of ``channels``, K decoders of k channels
     (:func:`member_seeds` of the root seed), each fitted to y by its own stopping rule in
     one batched fit; the estimate scored is their mean output (PSNR logged at every
-    check). ``image_channels``: see :func:`image_problem`. The returned ``settings`` are
-    the fit's resolved ones.
+    check). ``image_channels``: see :func:`image_problem`. ``compile``: the fit runs
+    compiled (``FitControl(compile=True)``; its seconds include the compilation). The
+    returned ``settings`` are the fit's resolved ones.
     """
     tune_process()
     if tf32:
@@ -117,7 +119,8 @@ def project_image_fit(
             times.append(time.perf_counter() - start)
             psnrs.append(float(rec["psnr"][0]))
 
-        res = run(problem, spec, callback=log, device=device).fit
+        control = FitControl(compile=compile)
+        res = run(problem, spec, callback=log, device=device, control=control).fit
         assert res is not None
     else:
         res = _ensemble_fit(problem, spec, ensemble, device, times, psnrs, start)
