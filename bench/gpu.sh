@@ -34,7 +34,7 @@ while read -r limit cases; do
     # shellcheck disable=SC2206
     command=(python3 -m bench $cases --json)
   fi
-  timeout "$limit" "${command[@]}" >> "$out/rows.jsonl" 2>> "$out/errors.log" \
+  timeout "$limit" "${command[@]}" < /dev/null >> "$out/rows.jsonl" 2>> "$out/errors.log" \
     || echo "{\"case\": \"$cases\", \"error\": \"failed or timed out\"}" >> "$out/rows.jsonl"
 done <<'CASES'
 100 gpu64 gpu64-tf32

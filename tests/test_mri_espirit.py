@@ -62,3 +62,31 @@ def test_sense_on_data_without_maps_estimates_them():
     single = dataclasses.replace(data, maps=None, kspace=data.kspace[:1])
     with pytest.raises(ValueError, match="one coil"):
         make_problem(single, 4.0, None, "random", 1, "sense")
+
+
+def test_the_pixel_gram_through_k_space_equals_the_sum_over_image_space_kernels():
+    from untrained_cs.mri.espirit import pixel_gram
+    from untrained_cs.mri.fft import ifft2c
+
+    gen = torch.Generator().manual_seed(0)
+    kernels = torch.randn(5, 3, 4, 3, dtype=torch.complex128, generator=gen)
+    h, w = 12, 10
+    padded = torch.zeros(5, 3, h, w, dtype=torch.complex128)
+    padded[..., h // 2 - 2 : h // 2 + 2, w // 2 - 1 : w // 2 + 2] = kernels
+    g = ifft2c(padded) * (h * w / 12) ** 0.5
+    direct = torch.einsum("jcyx,jdyx->yxcd", g, g.conj())
+    assert torch.allclose(pixel_gram(kernels, h, w).to(torch.complex128), direct, atol=1e-5)
+
+
+def test_power_iteration_finds_the_top_eigenpair_of_every_pixel():
+    from untrained_cs.mri.espirit import top_eigenpairs
+
+    gen = torch.Generator().manual_seed(1)
+    q, _ = torch.linalg.qr(torch.randn(50, 6, 6, dtype=torch.complex128, generator=gen))
+    values = torch.tensor([1.0, 0.3, 0.2, 0.1, 0.05, 0.0], dtype=torch.float64)
+    gram = q @ torch.diag_embed(values.to(q.dtype)) @ q.mH
+    start = torch.randn(50, 6, dtype=torch.complex128, generator=gen)
+    top, vectors = top_eigenpairs(gram, start)
+    assert torch.allclose(top, torch.ones(50, dtype=torch.float64), atol=1e-10)
+    overlap = (vectors.conj() * q[..., 0]).sum(-1).abs()  # one phase per pixel is free
+    assert torch.allclose(overlap, torch.ones(50, dtype=torch.float64), atol=1e-10)

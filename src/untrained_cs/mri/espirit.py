@@ -28,6 +28,8 @@ CALIB = 24
 KERNEL = 6
 THRESHOLD = 0.02
 CROP = 0.8
+#: power iterations per pixel (:func:`top_eigenpairs`)
+POWER_ITERATIONS = 30
 
 
 def calibration_region(kspace: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
@@ -91,18 +93,55 @@ def espirit_maps(
     acs = calibration_region(kspace.to(torch.complex128), rows, cols)
     ky, kx = min(kernel, rows), min(kernel, max(cols - 2, 2))  # a few patch positions
     kernels = signal_kernels(acs, (ky, kx), threshold)  # [r, coils, ky, kx]
-    padded = kspace.new_zeros((kernels.shape[0], coils, h, w), dtype=torch.complex128)
-    top, left = h // 2 - ky // 2, w // 2 - kx // 2
-    padded[..., top : top + ky, left : left + kx] = kernels
-    g = ifft2c(padded) * (h * w / (ky * kx)) ** 0.5  # [r, coils, H, W]
-    gram = torch.einsum("jcyx,jdyx->yxcd", g, g.conj())  # W(r) per pixel
-    values, vectors = torch.linalg.eigh(gram)
-    top_value = values[..., -1].real
-    maps = vectors[..., -1].permute(2, 0, 1)  # [coils, H, W]
+    gram = pixel_gram(kernels, h, w)  # W(r) per pixel [H, W, coils, coils]
+    low = _low_resolution_image(acs, h, w)  # [coils, H, W]
+    top_value, vectors = top_eigenpairs(gram, low.permute(1, 2, 0).to(gram.dtype))
+    maps = vectors.permute(2, 0, 1)  # [coils, H, W]
     maps = maps * (top_value >= crop)
-    combined = (maps.conj() * _low_resolution_image(acs, h, w)).sum(0)
+    combined = (maps.conj() * low.to(maps.dtype)).sum(0)
     maps = maps * torch.exp(1j * torch.angle(combined))[None]
     return maps.to(torch.complex64), top_value.float()
+
+
+def pixel_gram(kernels: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """W(r) = (1/kernel²) Σ_j g_j(r) g_j(r)ᴴ at every pixel ``[H, W, coils, coils]``, g_j the
+    image-space form of kernel j (zero-padded to H x W, scaled to unit gain).
+
+    Computed through k-space: g_jc(r) conj(g_jd(r)) is the transform of the kernels'
+    cross-correlation, so W is the transform of C_cd(δ) = Σ_j Σ_k K_jc(k + δ) conj(K_jd(k))
+    ((2·kernel − 1)² values per coil pair, from FFTs of the small kernels): coils² transforms
+    of H x W in place of kernels x coils of them and a sum over the kernels at every pixel.
+    """
+    _, coils, ky, kx = kernels.shape
+    sy, sx = 2 * ky - 1, 2 * kx - 1  # every shift δ, without wrapping
+    spectra = torch.fft.fft2(kernels, s=(sy, sx))
+    corr = torch.fft.ifft2(torch.einsum("jcyx,jdyx->cdyx", spectra, spectra.conj()))
+    corr = torch.fft.fftshift(corr, dim=(-2, -1))  # δ = 0 at (ky - 1, kx - 1)
+    # the image-space work in single precision: the maps are complex64, and it halves the
+    # cost of the coils² transforms and of the power iteration
+    full = corr.new_zeros((coils, coils, h, w), dtype=torch.complex64)
+    top, left = h // 2 - (ky - 1), w // 2 - (kx - 1)
+    full[..., top : top + sy, left : left + sx] = corr
+    return (ifft2c(full) * ((h * w) ** 0.5 / (ky * kx))).permute(2, 3, 0, 1)
+
+
+def top_eigenpairs(
+    gram: torch.Tensor, start: torch.Tensor, iterations: int = POWER_ITERATIONS
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The largest eigenvalue and its unit eigenvector of each Hermitian PSD matrix
+    ``gram [..., n, n]``, by power iteration from ``start [..., n]``.
+
+    ESPIRiT needs only the top pair per pixel, and where there is signal its eigenvalue
+    (≈ 1) stands well above the next, so a few batched products from the low-resolution
+    coil images (already close to the sensitivities) converge: far cheaper than a full
+    eigendecomposition per pixel, and one code path on every device.
+    """
+    v = start / start.norm(dim=-1, keepdim=True).clamp_min(1e-30)
+    for _ in range(iterations):
+        v = (gram @ v.unsqueeze(-1)).squeeze(-1)
+        v = v / v.norm(dim=-1, keepdim=True).clamp_min(1e-30)
+    value = torch.einsum("...c,...cd,...d->...", v.conj(), gram, v).real
+    return value, v
 
 
 def _low_resolution_image(acs: torch.Tensor, h: int, w: int) -> torch.Tensor:
