@@ -37,7 +37,10 @@ while read -r limit cases; do
   timeout "$limit" "${command[@]}" < /dev/null >> "$out/rows.jsonl" 2>> "$out/errors.log" \
     || echo "{\"case\": \"$cases\", \"error\": \"failed or timed out\"}" >> "$out/rows.jsonl"
 done <<'CASES'
-100 gpu64 gpu64-tf32
+100 iteration-gpu
+150 iteration-gpu256
+150 gpu64 gpu64-compiled gpu64-tf32
+120 espirit-gpu
 100 batched-two-layer-gpu
 100 batched-deep-decoder-gpu
 100 memory1024-gpu
