@@ -51,3 +51,18 @@ def test_an_outline_out_of_time_extrapolates_and_says_so():
     assert counted.sampled and counted.fits == 80 and 30 < counted.tasks < 50
     timed = estimate(cfg, counted, probe_fit, budget=0)  # out of time: one probed all the same
     assert timed.probed == 1 and timed.seconds is not None and timed.seconds > 0
+
+
+def test_executors_with_several_slots_get_several_tasks_each_and_one_slot_full_batches():
+    from untrained_cs.sweeps import plan
+    from untrained_cs.sweeps.run import MIN_TASK_FITS, TASKS_PER_SLOT
+
+    cfg = parse({"base": SMOOTH, "grid": {"signal.p": [2, 4], "measurement.m": [4, 8, 12, 16],
+                                          "seed": list(range(10))}, "batch": 64})  # fmt: skip
+    fits = cfg.fits()  # two shapes (p) of 40 fits each
+    assert [len(t.fits) for t in plan(list(fits), cfg.batch, cfg.fits_per_task, 1)] == [40, 40]
+    two = plan(list(fits), cfg.batch, cfg.fits_per_task, 2)
+    assert len(two) == 2 * 2 * TASKS_PER_SLOT  # per shape: each slot's share, cut again
+    assert sorted(f.key for t in two for f in t.fits) == sorted(f.key for f in fits)
+    many = plan(list(fits), cfg.batch, cfg.fits_per_task, 16)
+    assert min(len(t.fits) for t in many) == MIN_TASK_FITS  # never below the floor

@@ -96,13 +96,17 @@ def error_function(
         return None
     truth = torch.stack(truths)
     scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
+    # outputs that are the estimates (no problem maps its own) take one pass for all
+    plain = all(type(p).to_image is Problem.to_image for p in problems)
 
     def error(out: torch.Tensor) -> torch.Tensor:
-        # each problem maps its own members (their scales may differ: MRI slices)
         parts = out.reshape(len(problems), ensemble, *out.shape[1:])
-        img = torch.stack(
-            [p.to_image(part).mean(dim=0) for p, part in zip(problems, parts, strict=True)]
-        )
+        if plain:
+            img = parts.mean(dim=1)
+        else:  # each problem maps its own members (their scales may differ: MRI slices)
+            img = torch.stack(
+                [p.to_image(part).mean(dim=0) for p, part in zip(problems, parts, strict=True)]
+            )
         diff = (img - truth.to(device=img.device, dtype=img.dtype)).reshape(img.shape[0], -1)
         mse = diff.square().mean(dim=1).double() / scale.to(img.device)
         return mse.repeat_interleave(ensemble)

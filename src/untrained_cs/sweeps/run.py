@@ -7,8 +7,10 @@ differ in m share a task (rows zero-padded to the largest m, tasks cut from the 
 sorted by m so that little is padded). A task holds ``task_size`` fits (default four
 batches) of which at most ``batch`` are computed at once: the others queue, and each
 place a finished fit leaves goes to the next (the largest m first, which run longest),
-so that the slowest fits do not leave the batch nearly empty. There are at least as many
-tasks as the executor runs at once (its ``slots``) while the fits allow. Fits
+so that the slowest fits do not leave the batch nearly empty. An executor that runs
+several tasks at once (its ``slots``: a cluster's workers) gets :data:`TASKS_PER_SLOT`
+tasks per slot while the fits allow (none under :data:`MIN_TASK_FITS` fits), so that its
+workers even out tasks of different cost; one slot gets full batches. Fits
 already stored as done are skipped, so running a sweep again continues it, and a config
 edited with new axis values runs only the new fits. A task that raises is retried
 ``retries`` times, then its fits are stored as failed with the error; the sweep goes on.
@@ -56,6 +58,10 @@ class Task:
     cap: int | None = None
 
 
+#: tasks cut per slot of an executor that runs several at once (a Dask cluster)
+TASKS_PER_SLOT = 2
+#: the fewest fits of a task cut to give such an executor's slots work
+MIN_TASK_FITS = 8
 #: the most bytes of dense measurement matrices one task holds beyond its first ``batch``
 #: fits (all of a task's matrices are built when it starts, queued fits' included)
 TASK_MATRIX_BYTES = 1 << 30
@@ -96,7 +102,11 @@ def fits_per_task(
 ) -> int:
     """The fits of each task cut from a group of ``count`` fits whose largest m is
     ``largest``'s (see :func:`plan`)."""
-    per_slot = -(-count // max(slots, 1))
+    # several tasks per slot when the executor runs tasks side by side: its workers then
+    # pick the next task as they finish, and tasks that differ in cost (fits converge
+    # at different speeds) even out, where one task per slot leaves workers idle
+    pieces = max(slots, 1) * (TASKS_PER_SLOT if slots > 1 else 1)
+    per_slot = -(-count // pieces)
     meas = largest.problem.measurement  # the largest m: every matrix is padded to it
     # a queue needs one batched fit (a dense operator), no hold-out and no ensemble (which
     # compute their members at once): other tasks stay one batch (of K × batch members)
@@ -106,7 +116,9 @@ def fits_per_task(
         and getattr(largest.method, "ensemble", 1) == 1
     )
     per_memory = TASK_MATRIX_BYTES // _matrix_bytes(largest) if queues else batch
-    return max(min(task_size or batch, per_slot, per_memory), min(batch, count))
+    # one full batch at least, unless slots side by side would otherwise wait for work
+    least = min(batch, count) if slots <= 1 else min(batch, count, MIN_TASK_FITS)
+    return max(min(task_size or batch, per_slot, per_memory), least)
 
 
 def m_of(f: Fit) -> int:
