@@ -62,16 +62,15 @@ def _cluster(groups: list[tuple[str, list[int], int]]):
     the scheduler's address once every worker has joined."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    procs = [subprocess.Popen([_dask(), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)]  # fmt: skip
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+    scheduler = [_dask(), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+    procs = [subprocess.Popen(scheduler, **quiet)]
     try:
         for host, cpus, workers in groups:
             cmd = [_dask(), "worker", address, "--nworkers", str(workers), "--nthreads", "1",
                    "--host", host, "--no-dashboard"]  # fmt: skip
             pinned = ["taskset", "-c", ",".join(map(str, cpus)), *cmd]
-            procs.append(subprocess.Popen(pinned, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True))  # fmt: skip
+            procs.append(subprocess.Popen(pinned, **quiet))
         _wait_for(address, sum(g[2] for g in groups))
         yield address
     finally:
