@@ -113,8 +113,10 @@ def markdown(sections: list[Section], scale: str, seconds: float, info: dict[str
         lines += ["", "Settings: " + ", ".join(f"{escape_markdown(k)} = {_short(v)}"
                                                for k, v in s.settings.items())]  # fmt: skip
         lines += ["", *[f"Note: {escape_markdown(n)}" for n in s.notes]] if s.notes else []
-        lines += ["", "| claim | paper | measured | verdict | reason |", "|---|---|---|---|---|"]
-        lines += [f"| {_cell(c.claim)} | {_cell(c.paper or '—')} | {_short(c.measured)} "
+        lines += ["", "| claim | whose | paper | published | measured | verdict | reason |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [f"| {_cell(c.claim)} | {c.kind} | {_cell(c.paper or '—')} "
+                  f"| {_cell(c.published or '—')} | {_short(c.measured)} "
                   f"| {c.verdict} | {_cell(c.reason)} |" for c in s.claims]  # fmt: skip
     return "\n".join(lines) + "\n"
 

@@ -74,13 +74,14 @@ def _section(folder: Path, s: Any) -> list[str]:
     settings = ", ".join(f"{e(k)} = {e(_plain(v))}" for k, v in s.settings.items())
     out.append(f'<p class="settings">Settings: {settings}</p>')
     out += [f"<p>Note: {e(n)}</p>" for n in s.notes]
-    out.append("<table><tr><th>claim</th><th>paper</th><th>measured</th><th>verdict</th>"
-               "<th>reason</th></tr>")  # fmt: skip
+    out.append("<table><tr><th>claim</th><th>whose</th><th>paper</th><th>published</th>"
+               "<th>measured</th><th>verdict</th><th>reason</th></tr>")  # fmt: skip
     for c in s.claims:
         colour = VERDICT_COLOURS.get(c.verdict, "#ffffff")
         out.append(
-            f'<tr style="background: {colour}"><td>{e(c.claim)}</td><td>{e(c.paper or "—")}'
-            f"</td><td>{e(_plain(c.measured))}</td><td>{e(c.verdict)}</td>"
+            f'<tr style="background: {colour}"><td>{e(c.claim)}</td><td>{e(c.kind)}</td>'
+            f'<td>{e(c.paper or "—")}</td><td>{e(c.published or "—")}</td>'
+            f"<td>{e(_plain(c.measured))}</td><td>{e(c.verdict)}</td>"
             f"<td>{e(c.reason)}</td></tr>"
         )
     out.append("</table>")
