@@ -60,7 +60,8 @@ def report(tmp_path):
     Image.fromarray(pixels).save(tmp_path / "fig1" / "a b.png")
     claims = [
         Claim("the fit converges", "", 0.001, "holds", "loss near 0"),
-        Claim(f"x {HOSTILE}", "1 dB", "0.9 / 0.8", "does not hold", "gap 2 dB"),
+        Claim(f"x {HOSTILE}", "1 dB", "0.9 / 0.8", "does not hold", "gap 2 dB",
+              published="1.55 dB (authors' curve)", kind="project check"),
         Claim("rate", "", None, "not comparable", "no number"),
     ]
     section = Section("fig1", "Figure 1", {"image": HOSTILE}, ["fig1/a b.png", "fig1/data.json"],
@@ -82,7 +83,8 @@ def test_the_page_parses_embeds_every_figure_and_holds_every_claim(report):
     claim_rows = [r for r in parsed.rows if r[0] and r[0].startswith("background")]
     assert [cells[0] for _, cells in claim_rows] == [c.claim for c in claims]
     for (style, cells), c in zip(claim_rows, claims, strict=True):
-        assert VERDICT_COLOURS[c.verdict] in style and cells[3] == c.verdict
+        assert VERDICT_COLOURS[c.verdict] in style and cells[5] == c.verdict
+        assert cells[1] == c.kind and cells[3] == (c.published or "—")
     assert parsed.scripts == 0  # the hostile string is text, not markup
     assert HOSTILE in "".join(parsed.text)
 
