@@ -30,7 +30,7 @@ def test_user_strings_in_report_md_are_escaped():
     for raw in ("<script>", "*bold*", "`code`", "](y)", "$x$", " &amp;", "| b"):
         assert raw not in text
     rows = [line for line in text.splitlines() if line.startswith("| m ≳ p")]
-    assert len(rows) == 1 and rows[0].count(" | ") == 4  # the claim's row keeps its 5 cells
+    assert len(rows) == 1 and rows[0].count(" | ") == 6  # the claim's row keeps its 7 cells
 
 
 def test_escaping_shows_the_text_as_it_is():
