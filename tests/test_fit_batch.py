@@ -225,14 +225,16 @@ def test_plan_packs_fits_of_different_m_into_tasks_cut_by_m_largest_first(monkey
         [20],
     ]
     assert [t.cap for t in tasks] == [None] * 3  # one batch each: nothing queues
-    # tasks of 9: one task, 4 at once, the rest queued; for 2 slots, two tasks
+    # tasks of 9: one task, 4 at once, the rest queued; for 2 slots, two tasks per slot
+    # of one batch at least (the 9 fits give three: 4, 4 and 1)
     (task,) = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9)
     assert [f.problem.measurement.m for f in task.fits] == [20] * 3 + [12] * 3 + [6] * 3
     assert task.cap == 4
     tasks = plan(parse({"base": base, "grid": grid, "batch": 4}).fits(), 4, 9, slots=2)
     assert [([f.problem.measurement.m for f in t.fits], t.cap) for t in tasks] == [
-        ([12, 12, 6, 6, 6], 4),
-        ([20, 20, 20, 12], None),
+        ([12, 6, 6, 6], None),
+        ([20, 20, 12, 12], None),
+        ([20], None),
     ]
     # room for five matrices of the largest m (20 × 32 floats): tasks of five
     monkeypatch.setattr("untrained_cs.sweeps.run.TASK_MATRIX_BYTES", 5 * 4 * 20 * 32)

@@ -154,7 +154,10 @@ def test_each_kind_answers_the_pipeline_through_its_typed_interface():
     # only images are compared with the truth by the engine itself
     assert image.fit_truth is image.truth
     assert smooth.fit_truth is None and sense.fit_truth is None and twoch.fit_truth is None
-    assert image.output_scale() == smooth.output_scale() == sense.output_scale() == 1.0
+    assert image.output_scale() == sense.output_scale() == 1.0
+    # a signed signal's generator starts at the rms the data imply (the truth's, ±25 %)
+    rms = float(smooth.known_truth.square().mean().sqrt())
+    assert smooth.output_scale() == pytest.approx(rms, rel=0.25)
     peak = float(twoch.mri.operator.unsample(twoch.y).abs().max())
     assert twoch.output_scale() * COIL_PEAK == pytest.approx(peak, rel=1e-6)
     assert image.holdout_candidates() is None and image.baseline_grid is None

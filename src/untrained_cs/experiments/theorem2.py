@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,34 @@ class Theorem2Settings:
     trials: int = setting(3, "independent (A, C_0) draws per m (one batched fit; medians "
                           "reported)", low=1)  # fmt: skip
     max_iters: int = setting(3000, "gradient-descent iteration cap", low=1)
+    inside_n: int | None = setting(None, "a second curve inside both theorems' hypotheses: its "
+                                   "signal length (none: no second curve)", low=1)  # fmt: skip
+    inside_channels: int = setting(2048, "the second curve's channels k", low=1)
+    inside_ms: tuple[int, ...] = setting((12, 13, 14), "the second curve's m (12 <= m <= "
+                                         "n/9)", low=1)  # fmt: skip
+    inside_xi: float = setting(0.7, "the second curve's ξ (k ξ⁸ / m >= 1 needs ξ near 1; eq "
+                               "(13) then adds ξ²‖x*‖²)", low=0.0, open_low=True)  # fmt: skip
 
     def __post_init__(self) -> None:
         check_fields(self)
         bad = [m for m in self.ms if m > self.n]
         if bad or self.p > self.n:
             raise ValueError(f"m values and p must be <= n = {self.n}, got m {bad}, p {self.p}")
+        if self.inside_n is not None:
+            inside = self.inside()
+            met = hypotheses(inside)
+            if not all(met["inside_hypotheses"]) or met["channel_ratio"] < 1:
+                raise ValueError(
+                    f"the second curve must meet the hypotheses: m in [{THEOREM2_MIN_M}, "
+                    f"n/9 = {inside.n / 9:.3g}] and k ξ⁸ / m >= 1 (got m {list(inside.ms)}, "
+                    f"k ξ⁸ / m = {met['channel_ratio']:.3g})"
+                )
+
+    def inside(self) -> Theorem2Settings:
+        """The settings of the curve inside the hypotheses (``inside_n`` must be set)."""
+        assert self.inside_n is not None
+        return dataclasses.replace(self, n=self.inside_n, channels=self.inside_channels,
+                                   ms=self.inside_ms, xi=self.inside_xi, inside_n=None)  # fmt: skip
 
 
 def data(settings: Theorem2Settings, seed: int = 0) -> dict[str, Any]:
@@ -63,8 +86,18 @@ def data(settings: Theorem2Settings, seed: int = 0) -> dict[str, Any]:
 
     Returns:
         dict of lists over m: ``error`` (median over trials), ``bound13`` (median, without
-        C), ``ratio`` (median of error/bound), ``stop_reasons``; and the settings.
+        C), ``ratio`` (median of error/bound), ``stop_reasons``; the settings; which
+        hypotheses hold; and with ``inside_n`` set, ``inside``: the same for the curve
+        inside both theorems' hypotheses.
     """
+    out = _curve(settings, seed)
+    if settings.inside_n is not None:
+        out["inside"] = _curve(settings.inside(), seed)
+        out["notes"] = out["notes"] + out["inside"]["notes"]
+    return out
+
+
+def _curve(settings: Theorem2Settings, seed: int) -> dict[str, Any]:
     s = settings
     u = make_kernel(s.kernel, s.n, s.width)
     roots = [derive_seed(seed, "trial", t) for t in range(s.trials)]
@@ -98,14 +131,19 @@ def hypotheses(s: Theorem2Settings) -> dict[str, Any]:
     Theorem 2's m >= 12, Theorem 3's m <= n/9, and k ξ⁸ / m, the channel condition's
     ratio (k >= C m / ξ⁸ with an unstated constant C: it must be large, not ≪ 1)."""
     inside = [THEOREM2_MIN_M <= m <= THEOREM3_MAX_M_SHARE * s.n for m in s.ms]
-    ratio = s.channels * s.xi**8 / max(min(s.ms), 1)
+    ratio = s.channels * s.xi**8 / max(max(s.ms), 1)  # the largest m is the hardest
     outside = [m for m, ok in zip(s.ms, inside, strict=True) if not ok]
+    channel = (
+        f"k ξ⁸ / m >= {ratio:.3g} here: it holds for a constant C up to that"
+        if ratio >= 1
+        else f"k ξ⁸ / m <= {ratio:.3g} here: far outside it for any constant C of order 1; "
+        "so this curve tests eq (13)'s shape, not the theorem"
+    )
     note = (
-        f"hypotheses: m >= {THEOREM2_MIN_M} (Theorem 2) and m <= n/9 = {s.n / 9:.3g} "
-        f"(Theorem 3) hold for m in {[m for m in s.ms if m not in outside] or 'none'}; "
-        f"outside them: m = {outside or 'none'}. The channel condition k >= C m / ξ⁸ has "
-        f"k ξ⁸ / m <= {ratio:.3g} here: far outside it for any constant C of order 1, at "
-        "every size a fit can run; so the curve tests eq (13)'s shape, not the theorem"
+        f"hypotheses (n = {s.n}, k = {s.channels}, ξ = {s.xi:g}): m >= {THEOREM2_MIN_M} "
+        f"(Theorem 2) and m <= n/9 = {s.n / 9:.3g} (Theorem 3) hold for m in "
+        f"{[m for m in s.ms if m not in outside] or 'none'}; outside them: m = "
+        f"{outside or 'none'}. The channel condition k >= C m / ξ⁸: {channel}"
     )
     return {"inside_hypotheses": inside, "channel_ratio": ratio, "notes": [note]}
 
@@ -125,9 +163,12 @@ def _fit(
 
 
 def plot(data: dict[str, Any], folder: Path) -> list[str]:
-    """The curve's picture in ``folder``."""
+    """The curves' pictures in ``folder`` (the one inside the hypotheses when run)."""
     draw(folder / "thm2.png", data)
-    return ["thm2.png"]
+    if "inside" not in data:
+        return ["thm2.png"]
+    draw(folder / "thm2-inside.png", data["inside"])
+    return ["thm2.png", "thm2-inside.png"]
 
 
 def draw(path: Path, data: dict[str, Any]) -> None:
@@ -138,20 +179,32 @@ def draw(path: Path, data: dict[str, Any]) -> None:
 
 
 def claims(data: dict[str, Any]) -> list[Claim]:
-    """The bound (13), the error falling with m, and Theorem 3's GD converging."""
+    """The bound (13), the error falling with m, and Theorem 3's GD converging: for the
+    curve inside both theorems' hypotheses when there is one, and for the main curve,
+    each row saying which."""
+    rows = []
+    if "inside" in data:
+        rows += _curve_claims(data["inside"], "inside the hypotheses")
+    outside = not all(data["inside_hypotheses"]) or data["channel_ratio"] < 1
+    return rows + _curve_claims(data, "outside the hypotheses" if outside else "inside")
+
+
+def _curve_claims(data: dict[str, Any], label: str) -> list[Claim]:
     ratio = max(data["ratio"])
     err = data["error"]
     reasons = [r for per_m in data["stop_reasons"] for r in per_m]
     capped = sum(r == "max_iters" for r in reasons)
+    where = (f" [{label}: n = {data['n']}, k = {data['channels']}, ξ = {data['xi']:g}, "
+             f"m = {data['m'][0]}…{data['m'][-1]}]")  # fmt: skip
     return [
         check(
-            "Theorem 2: ‖G(C_∞) − x*‖² ≤ C · (13) (with ξ²‖x*‖² added)",
+            "Theorem 2: ‖G(C_∞) − x*‖² ≤ C · (13) (with ξ²‖x*‖² added)" + where,
             ratio,
             ratio <= 1,
             f"largest median error / (13) over m = {ratio:.3g}: C = 1 suffices when <= 1",
         ),  # fmt: skip
         check(
-            "the error of a p-smooth x* falls as m grows",
+            "the error of a p-smooth x* falls as m grows" + where,
             err[-1] / err[0],
             all(a > b for a, b in zip(err, err[1:], strict=False)),
             f"median error {err[0]:.3g} at m = {data['m'][0]} to {err[-1]:.3g} at m = "
@@ -159,7 +212,7 @@ def claims(data: dict[str, Any]) -> list[Claim]:
             f"{all(a > b for a, b in zip(err, err[1:], strict=False))}",
         ),  # fmt: skip
         check(
-            "Theorem 3: gradient descent with its step converges",
+            "Theorem 3: gradient descent with its step converges" + where,
             1 - capped / len(reasons),
             capped == 0,
             f"{capped} of {len(reasons)} fits reached the iteration cap "
@@ -183,11 +236,25 @@ TOOL = Tool(
     help="Theorems 2/3: ReLU(UC)v by GD, error vs eq (13)",
     settings_type=Theorem2Settings, data=data, plot=draw, summary=summary, memory=memory,
 )  # fmt: skip
+#: the curve inside both theorems' hypotheses: 12 <= m <= n/9 needs n >= 108 (n = 128:
+#: m in 12…14), and the channel condition k >= C m / ξ⁸ (C unstated) k ξ⁸ / m >= 1 at
+#: least: ξ = 0.7 and k = 2048 give 8.4 at m = 14 (512 channels: 2.1 at the smoke scale)
+LARGER = {"inside_n": 128, "max_iters": 20000}
 SETTINGS = {
-    "smoke": Theorem2Settings(n=32, channels=64, ms=(4, 8, 16), trials=2, max_iters=200),
-    # Theorem 3's small step needs many iterations: a cap that lets most fits converge
-    "cpu": Theorem2Settings(max_iters=20000),
+    "smoke": Theorem2Settings(
+        n=32,
+        channels=64,
+        ms=(4, 8, 16),
+        trials=2,
+        max_iters=200,
+        inside_n=128,
+        inside_channels=512,
+        inside_ms=(12, 14),
+    ),
+    # Theorem 3's small step needs many iterations: the same cap at both larger scales,
+    # one that lets most fits converge
+    "cpu": Theorem2Settings(**LARGER),
     # the paper states the theorems without sizes: its "scale" is this project's defaults
-    "paper": Theorem2Settings(),
+    "paper": Theorem2Settings(**LARGER),
 }
 EXPERIMENT = Experiment(TITLE, Theorem2Settings, SETTINGS, data, plot, claims, tool=TOOL)

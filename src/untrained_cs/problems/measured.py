@@ -26,20 +26,15 @@ from ..operators import Operator, make_operator
 from ..operators.matrix import MatrixOperator
 from ..operators.registry import parse_operator
 from ..resources import check_memory
-from .problem import Problem, register_builder
+from .problem import Problem, register_builder, rms_estimate
 from .seeds import derive_seed
 from .specs import MeasuredData, MeasuredSignal, ProblemSpec
-
-#: Hutchinson probes of ||A||_F² for the output scale of a signed signal
-SCALE_PROBES = 8
 
 
 @dataclass
 class MeasuredProblem(Problem):
     """y = A x* measured outside this tool: ``truth`` is None unless a truth file is given
     (then PSNR/SSIM are scored; without it the record holds the data residuals only)."""
-
-    scale: float = 1.0
 
     @property
     def signal(self) -> MeasuredSignal:
@@ -58,9 +53,6 @@ class MeasuredProblem(Problem):
     @property
     def fit_truth(self) -> torch.Tensor | None:
         return None if self.signed_output else self.truth
-
-    def output_scale(self) -> float:
-        return self.scale if self.signed_output else 1.0
 
     @property
     def baseline_options(self) -> dict[str, Any]:
@@ -93,7 +85,7 @@ def build_measured(spec: ProblemSpec) -> MeasuredProblem:
     truth = _truth(signal, in_shape)
     signed = signal.signed or len(signal.shape) == 1
     data_range = float(truth.abs().max()) if signed and truth is not None else 1.0
-    scale = _rms_estimate(operator, y_t) if signed else 1.0
+    scale = rms_estimate(operator, y_t) if signed else 1.0
     return MeasuredProblem(spec, truth, operator, y_t, 0.0, data_range or 1.0, scale)
 
 
@@ -185,17 +177,6 @@ def _truth(signal: MeasuredSignal, in_shape: tuple[int, ...]) -> torch.Tensor | 
     if len(shape) == 3:
         a = np.moveaxis(a, 2, 0)
     return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).reshape(in_shape)
-
-
-def _rms_estimate(operator: Operator, y: torch.Tensor) -> float:
-    """rms(x) ≈ ||y|| / ||A||_F (exact in expectation for a signal with isotropic
-    entries), ||A||_F² from Hutchinson probes E||A z||² with z ~ N(0, I): the output scale
-    of a signed generator, so it starts at the data's scale without the truth."""
-    g = torch.Generator().manual_seed(0)
-    z = torch.randn(SCALE_PROBES, *operator.in_shape, generator=g)
-    with torch.no_grad():
-        frob2 = float(operator(z).abs().pow(2).sum()) / SCALE_PROBES
-    return float(y.abs().pow(2).sum().sqrt()) / max(frob2, 1e-30) ** 0.5
 
 
 def _text(shape: tuple[int, ...]) -> str:
