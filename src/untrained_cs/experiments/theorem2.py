@@ -239,7 +239,7 @@ TOOL = Tool(
 #: the curve inside both theorems' hypotheses: 12 <= m <= n/9 needs n >= 108 (n = 128:
 #: m in 12…14), and the channel condition k >= C m / ξ⁸ (C unstated) k ξ⁸ / m >= 1 at
 #: least: ξ = 0.7 and k = 2048 give 8.4 at m = 14 (512 channels: 2.1 at the smoke scale)
-LARGER = {"inside_n": 128, "max_iters": 20000}
+LARGER = Theorem2Settings(inside_n=128, max_iters=20000)
 SETTINGS = {
     "smoke": Theorem2Settings(
         n=32,
@@ -253,8 +253,8 @@ SETTINGS = {
     ),
     # Theorem 3's small step needs many iterations: the same cap at both larger scales,
     # one that lets most fits converge
-    "cpu": Theorem2Settings(**LARGER),
+    "cpu": LARGER,
     # the paper states the theorems without sizes: its "scale" is this project's defaults
-    "paper": Theorem2Settings(**LARGER),
+    "paper": LARGER,
 }
 EXPERIMENT = Experiment(TITLE, Theorem2Settings, SETTINGS, data, plot, claims, tool=TOOL)
