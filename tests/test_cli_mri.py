@@ -130,13 +130,18 @@ def test_a_fastmri_layout_file_round_trips_to_a_reconstruction_file(tmp_path, ca
     # maps estimated from its centre; reconstruction.h5 read back in fastMRI's shape
     from test_mri_fastmri import fastmri_file
 
-    path = fastmri_file(tmp_path / "file.h5", slices=2, coils=4, shape=(64, 40))
+    path = fastmri_file(tmp_path / "file.h5", slices=2, coils=4, shape=(64, 40),
+                        undersampled=True)  # fmt: skip
     out = tmp_path / "run"
-    argv = ["mri", "--kspace", str(path), "--slice", "1", "--acceleration", "4", "--model",
-            "sense", "--channels", "8", "--layers", "3", "--max-iters", "10", "--quiet",
-            "--baselines", "none", "--save", "fastmri", "--json", "--out", str(out)]  # fmt: skip
+    argv = ["mri", "--kspace", str(path), "--slice", "1", "--model", "sense",
+            "--channels", "8", "--layers", "3", "--max-iters", "10", "--quiet",
+            "--baselines", "tv", "--save", "fastmri", "--json", "--out", str(out)]  # fmt: skip
     assert main(argv) == 0, capsys.readouterr().err
-    assert json.loads(capsys.readouterr().out)["model"] == "sense"
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["model"] == "sense"
+    # a test file: its own 4x mask, no ground truth (no PSNR), TV's weight by hold-out
+    assert printed["achieved_acceleration"] == pytest.approx(40 / 16)
+    assert printed["psnr"] is None and printed["baselines"]["tv"]["psnr"] is None
     metrics = json.loads((out / "metrics.json").read_text())
     assert "reconstruction.h5" in metrics["files"]["estimate"]
     with h5py.File(out / "reconstruction.h5", "r") as f:

@@ -32,9 +32,11 @@ def header_xml(encoded=(64, 40), recon=(32, 32), centre=18, maximum=35) -> bytes
 </ismrmrdHeader>""".encode()
 
 
-def fastmri_file(path, slices=3, coils=4, shape=(64, 40), **header):
-    """A multi-coil test file in fastMRI's layout: complex64 kspace [slices, coils, H, W],
-    the header as a bytes dataset, a mask over the columns and its attributes."""
+def fastmri_file(path, slices=3, coils=4, shape=(64, 40), undersampled=False, **header):
+    """A multi-coil file in fastMRI's layout: complex64 kspace [slices, coils, H, W] and the
+    header as a bytes dataset. A training file (default) holds fully sampled k-space; a
+    test file (``undersampled``) holds k-space zero outside its mask (8 centre columns and
+    every 4th), the mask as a dataset and its attributes, and no reconstruction."""
     rng = np.random.default_rng(0)
     images = rng.standard_normal((slices, coils, *shape)) + 1j * rng.standard_normal(
         (slices, coils, *shape)
@@ -42,12 +44,14 @@ def fastmri_file(path, slices=3, coils=4, shape=(64, 40), **header):
     kspace = fft2c(torch.from_numpy(images)).numpy().astype(np.complex64)
     mask = np.zeros(shape[1], dtype=bool)
     mask[::4] = True
+    mask[shape[1] // 2 - 4 : shape[1] // 2 + 4] = True
     with h5py.File(path, "w") as f:
-        f.create_dataset("kspace", data=kspace)
+        f.create_dataset("kspace", data=kspace * mask if undersampled else kspace)
         f.create_dataset("ismrmrd_header", data=header_xml(**header))
-        f.create_dataset("mask", data=mask)
-        f.attrs["acceleration"] = 4
-        f.attrs["num_low_frequency"] = 8
+        if undersampled:
+            f.create_dataset("mask", data=mask)
+            f.attrs["acceleration"] = 4
+            f.attrs["num_low_frequency"] = 8
     return path
 
 
@@ -60,8 +64,27 @@ def test_header_gives_the_matrices_and_the_padding():
 def test_reader_crops_to_the_headers_recon_size_and_keeps_mask_and_attributes(tmp_path):
     data = read_fastmri(fastmri_file(tmp_path / "file.h5"), 1)
     assert data.kspace.shape == (4, 64, 40) and data.target.shape == (32, 32)
-    assert data.facts is not None and data.facts.acceleration == 4.0
-    assert data.facts.num_low_frequency == 8 and int(data.facts.mask.sum()) == 10
+    assert data.crop == (32, 32) and not data.undersampled
+    test = read_fastmri(fastmri_file(tmp_path / "test.h5", undersampled=True), 1)
+    assert test.facts is not None and test.facts.acceleration == 4.0
+    assert test.facts.num_low_frequency == 8 and int(test.facts.mask.sum()) == 16
+    # undersampled k-space without a reconstruction has no ground truth
+    assert test.undersampled and test.target is None and test.crop == (32, 32)
+
+
+def test_a_test_files_own_mask_undersamples_and_it_has_no_truth(tmp_path):
+    from untrained_cs.problems import MRIMeasurement, MRISignal, ProblemSpec, build
+
+    path = str(fastmri_file(tmp_path / "test.h5", undersampled=True))
+    # the spec's 8x random mask gives way to the file's (4x: 8 centre columns, every 4th)
+    problem = build(ProblemSpec(MRISignal(path, 1), MRIMeasurement(8.0, model="sense")))
+    mask = problem.mri.mask
+    assert mask.kind == "file" and mask.sampled == 16 and mask.acceleration == 4.0
+    assert mask.center_fraction == pytest.approx(8 / 40)
+    assert problem.truth is None
+    # the held-out candidates leave the fully sampled centre to the fit
+    held = problem.holdout_candidates()[0, 0, 0]
+    assert held.sum() == 16 - 8 and not held[16:24].any()
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,19 @@ def test_cli_volume_writes_fastmris_reconstruction_and_volume_scores(tmp_path, c
     assert np.array_equal(rec, np.load(out / "estimate.npy"))
 
 
+def test_cli_volume_of_a_test_file_writes_the_reconstruction_without_scores(tmp_path, capsys):
+    path = fastmri_file(tmp_path / "test.h5", slices=2, coils=4, undersampled=True)
+    out = tmp_path / "run"
+    argv = ["mri", "--kspace", str(path), "--slices", "all", *FIT, "--baselines",
+            "zero_filled", "--json", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["volume"] is None and metrics["baselines"] == {"zero_filled": {}}
+    with h5py.File(out / "reconstruction.h5", "r") as f:
+        assert f["reconstruction"].shape == (2, 32, 32)
+    assert not (out / "truth.png").exists()
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [(["--slices", "1:9"], "out of range"), (["--slices", "0:2", "--slice", "1"], "not both")],

@@ -146,6 +146,18 @@ def keeping(metrics: dict[str, Any]) -> Iterator[None]:
         raise
 
 
+def quality(metrics: dict[str, Any]) -> str:
+    """PSNR and SSIM, or without a ground truth the data residuals (measured data, test
+    files)."""
+    if metrics.get("psnr") is not None:
+        ssim = metrics.get("ssim")
+        return f"PSNR {metrics['psnr']:.2f} dB, SSIM {'-' if ssim is None else f'{ssim:.3f}'}"
+    text = f"no ground truth: residual {metrics['residual']:.3g}"
+    if metrics.get("heldout_residual") is not None:
+        text += f", held-out residual {metrics['heldout_residual']:.3g}"
+    return text
+
+
 def with_baselines(line: str, metrics: dict[str, Any]) -> str:
     """A summary line followed by each baseline's PSNR (its name alone when it has none)."""
     base = metrics.get("baselines") or {}

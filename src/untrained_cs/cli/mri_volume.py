@@ -128,21 +128,26 @@ def run_volume(args: argparse.Namespace) -> int:
             progress.close()
         seconds = time.perf_counter() - start
         estimate = torch.stack([r.estimate for r in records]).float()
-        target = torch.stack([p.known_truth for p in problems]).float()
+        truths = [p.truth for p in problems if p.truth is not None]
+        # a test file's undersampled k-space has no truth: no scores, weights by hold-out
+        target = torch.stack(truths).float() if len(truths) == len(problems) else None
+        choice = args.weight_choice or ("oracle" if target is not None else "holdout")
         baselines = {
-            name: torch.stack(
-                [run(p, Solver(name, args.weight_choice or "oracle")).estimate for p in problems]
-            ).float()
+            name: torch.stack([run(p, Solver(name, choice)).estimate for p in problems]).float()
             for name in args.baseline_names
         }
+
+        def scores(volume: torch.Tensor) -> dict[str, Any] | None:
+            return None if target is None else volume_scores(volume, target)
+
         metrics = {
             "slices": list(indices),
-            "volume": volume_scores(estimate, target),
+            "volume": scores(estimate),
             "per_slice": [
                 {k: r.metrics.get(k) for k in ("psnr", "ssim", "iterations", "stop_reason")}
                 for r in records
             ],
-            "baselines": {k: volume_scores(v, target) for k, v in baselines.items()},
+            "baselines": {k: scores(v) or {} for k, v in baselines.items()},
             "seconds": round(seconds, 3),
             "device": records[0].metrics.get("device"),
             "problem": [r.problem for r in records],
@@ -156,26 +161,32 @@ def run_volume(args: argparse.Namespace) -> int:
 
 
 def write_volume(
-    folder: Path, estimate: torch.Tensor, target: torch.Tensor, metrics: dict[str, Any]
+    folder: Path, estimate: torch.Tensor, target: torch.Tensor | None, metrics: dict[str, Any]
 ) -> None:
     from ..plots import volume as volume_plots
 
-    peak = float(target.max()) or 1.0
+    peak = float((estimate if target is None else target).max()) or 1.0
     np.save(folder / "estimate.npy", estimate.numpy().astype(np.float32))
     write_reconstruction(folder / "reconstruction.h5", estimate.numpy())
     volume_plots.mosaic(folder / "reconstruction.png", estimate / peak)
-    volume_plots.mosaic(folder / "truth.png", target / peak)
-    files = {"estimate": ["estimate.npy", "reconstruction.h5"], "pictures": [
-        "reconstruction.png", "truth.png"]}  # fmt: skip
+    pictures = ["reconstruction.png"]
+    if target is not None:
+        volume_plots.mosaic(folder / "truth.png", target / peak)
+        pictures.append("truth.png")
+    files = {"estimate": ["estimate.npy", "reconstruction.h5"], "pictures": pictures}
     write_json(folder / "metrics.json", {**metrics, "files": files, "version": package_version()})
 
 
 def headline(metrics: dict[str, Any]) -> str:
     v = metrics["volume"]
     iterations = [s["iterations"] for s in metrics["per_slice"]]
+    scored = (
+        "no ground truth (undersampled file)"
+        if v is None
+        else f"fastMRI PSNR {v['psnr']:.2f} dB, SSIM {v['ssim']:.3f}, NMSE {v['nmse']:.4f}"
+    )
     line = (
-        f"{len(metrics['slices'])} slices: fastMRI PSNR {v['psnr']:.2f} dB, SSIM "
-        f"{v['ssim']:.3f}, NMSE {v['nmse']:.4f}; {min(iterations)}-{max(iterations)} "
+        f"{len(metrics['slices'])} slices: {scored}; {min(iterations)}-{max(iterations)} "
         f"iterations, {metrics['seconds']:.1f} s on {metrics['device']}"
     )
     return with_baselines(line, metrics)

@@ -24,7 +24,7 @@ from .arguments import (
     number,
     operator_choice,
 )
-from .common import UsageError, with_baselines
+from .common import UsageError, quality, with_baselines
 from .solve import method_spec, solve
 
 #: the registered operators that measure an image (the MRI models take k-space: `mri`)
@@ -256,21 +256,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def headline(metrics: dict[str, Any]) -> str:
-    if metrics.get("psnr") is None:  # measured data without a truth
-        quality = f"residual {metrics['residual']:.3g}"
-        if metrics.get("heldout_residual") is not None:
-            quality += f", held-out residual {metrics['heldout_residual']:.3g}"
-    else:
-        quality = f"PSNR {metrics['psnr']:.2f} dB, SSIM {_ssim(metrics['ssim'])}"
     line = (
-        f"{quality}, {metrics['iterations']} iterations ({metrics['stop_reason']}), "
+        f"{quality(metrics)}, {metrics['iterations']} iterations ({metrics['stop_reason']}), "
         f"{metrics['seconds']:.1f} s on {metrics['device']}"
     )
     return with_baselines(line, metrics)
-
-
-def _ssim(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 def _title(spec: ProblemSpec, generator: str):

@@ -28,11 +28,15 @@ TARGET_KEYS = ("reconstruction_rss", "reconstruction_esc")
 
 @dataclass
 class MRIData:
-    """Fully sampled k-space and its ground truth.
+    """K-space and its ground truth: fully sampled, or undersampled as a fastMRI test file
+    holds it (its mask in ``facts``, no ground truth).
 
     Attributes:
         kspace: complex64 ``[coils, H, W]`` (coils = 1 for single-coil data).
-        target: float32 ``[h, w]`` magnitude ground truth (h <= H, w <= W: a centre crop).
+        target: float32 ``[h, w]`` magnitude ground truth (h <= H, w <= W: a centre crop);
+            None for undersampled k-space without a reconstruction (test files).
+        crop: the ``[h, w]`` estimates are cropped to (the target's, or the header's
+            reconstruction size).
         maps: complex64 ``[coils, H, W]`` sensitivities when known (simulated), else None.
         source: where it came from (for the record).
         slice_index: the slice read from a file (None for the default slice).
@@ -42,13 +46,25 @@ class MRIData:
     """
 
     kspace: torch.Tensor
-    target: torch.Tensor
+    target: torch.Tensor | None
     maps: torch.Tensor | None
     source: str
     slice_index: int | None = None
     noise_std: float = 0.0
     real: bool = False
     facts: FileFacts | None = None
+    crop: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.crop is None:
+            if self.target is None:
+                raise ValueError("MRI data without a target need the crop size")
+            self.crop = (int(self.target.shape[0]), int(self.target.shape[1]))
+
+    @property
+    def undersampled(self) -> bool:
+        """The k-space comes undersampled with its own mask (a fastMRI test file)."""
+        return self.facts is not None and self.facts.mask is not None
 
     @property
     def coils(self) -> int:
@@ -172,7 +188,9 @@ def read_fastmri(path: str | Path, slice_index: int | None = None) -> MRIData:
     (complex). The target is ``reconstruction_rss`` (multi-coil) or ``reconstruction_esc``
     (single-coil) when present, else the RSS of the inverse FFT, centre-cropped to the
     header's reconstruction size (320x320 without a header). The header, the file's
-    ``mask`` and its attributes are read too (:mod:`.fastmri`).
+    ``mask`` and its attributes are read too (:mod:`.fastmri`): a file with a mask (test
+    and challenge files) holds undersampled k-space, so without a reconstruction it has
+    no ground truth (``target`` None), and its mask is the one a fit uses.
 
     Args:
         path: the ``.h5`` file.
@@ -205,9 +223,11 @@ def read_fastmri(path: str | Path, slice_index: int | None = None) -> MRIData:
         raise ValueError(
             f"{path}: reconstruction size {facts.header.recon} is larger than the {h}x{w} matrix"
         )
-    if target is None:
-        crop = (CROP, CROP) if facts.header is None else facts.header.recon
+    crop = (CROP, CROP) if facts.header is None else facts.header.recon
+    if facts.mask is not None and facts.mask.size != w:
+        raise ValueError(f"{path}: mask has {facts.mask.size} entries for {w} k-space columns")
+    if target is None and facts.mask is None:
         target = center_crop(rss(ifft2c(kspace)), crop).float()
-    elif target.dim() != 2 or target.shape[0] > h or target.shape[1] > w:
+    elif target is not None and (target.dim() != 2 or target.shape[0] > h or target.shape[1] > w):
         raise ValueError(f"{path}: {key} slice has shape {list(target.shape)}; image is {h}x{w}")
-    return MRIData(kspace, target, None, str(path), index, facts=facts)
+    return MRIData(kspace, target, None, str(path), index, facts=facts, crop=crop)

@@ -93,7 +93,7 @@ def file_facts(f: Any, source: str) -> FileFacts:
     if "ismrmrd_header" in f:
         raw = f["ismrmrd_header"][()]
         header = parse_header(raw, f"{source}: ismrmrd_header")
-    mask = np.asarray(f["mask"][()]).astype(bool) if "mask" in f else None
+    mask = np.asarray(f["mask"][()]).astype(bool).reshape(-1) if "mask" in f else None
     attrs = f.attrs
     acc = float(attrs["acceleration"]) if "acceleration" in attrs else None
     low = int(attrs["num_low_frequency"]) if "num_low_frequency" in attrs else None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..operators import Operator
@@ -53,7 +54,8 @@ class KSpaceProblem:
             outputs the real image).
         y: scaled measured k-space ``[1, coils, H, W]`` (complex64).
         scale: the factor applied to the k-space (estimates are divided by it).
-        target: ground-truth magnitude ``[h, w]``; data_range: its maximum.
+        target: ground-truth magnitude ``[h, w]`` (None: a test file's undersampled
+            k-space, no truth); data_range: its maximum (1 without a target).
         mask: the column mask and its achieved acceleration; data: the source data.
         model: ``"sense"`` or ``"2ch"``.
     """
@@ -61,7 +63,7 @@ class KSpaceProblem:
     operator: MultiCoilTwoChannelMRI | MultiCoilMRI
     y: torch.Tensor
     scale: float
-    target: torch.Tensor
+    target: torch.Tensor | None
     data_range: float
     mask: CartesianMask
     data: MRIData
@@ -84,13 +86,15 @@ class KSpaceProblem:
 
     def magnitude(self, image: torch.Tensor) -> torch.Tensor:
         """A full-size magnitude image ``[H, W]`` (k-space scale) → the cropped, unscaled one."""
-        h, w = self.target.shape
-        return center_crop(image, (int(h), int(w))) / self.scale
+        assert self.data.crop is not None
+        return center_crop(image, self.data.crop) / self.scale
 
     def score(self, image: torch.Tensor) -> tuple[float, float]:
         """(PSNR, SSIM) of a cropped magnitude ``[h, w]`` against the target."""
         from ..metrics import psnr, ssim  # scikit-image: kept out of the package's import
 
+        if self.target is None:
+            raise ValueError(f"{self.data.source} has no ground truth to score against")
         est, tgt = image.float().cpu(), self.target
         return float(psnr(est[None], tgt[None], self.data_range)[0]), ssim(
             est, tgt, self.data_range
@@ -128,7 +132,7 @@ def make_problem(
     if model == "sense" and data.coils < 2:
         raise ValueError("the sense model needs multi-coil k-space (this file has one coil)")
     _, h, w = data.kspace.shape
-    mask = cartesian_mask(w, acceleration, center_fraction, kind, seed)
+    mask = file_mask(data) or cartesian_mask(w, acceleration, center_fraction, kind, seed)
     operator: MultiCoilTwoChannelMRI | MultiCoilMRI
     if model == "sense":
         maps = data.maps
@@ -143,8 +147,30 @@ def make_problem(
     y = data.kspace[None] * mask.columns.to(torch.float32)
     zero_filled = rss(ifft2c(y[0]))
     scale = PEAK / max(float(zero_filled.max()), 1e-30)
-    target = data.target.float()
-    return KSpaceProblem(operator, y * scale, scale, target, float(target.max()), mask, data, model)
+    target = None if data.target is None else data.target.float()
+    peak = 1.0 if target is None else float(target.max())
+    return KSpaceProblem(operator, y * scale, scale, target, peak, mask, data, model)
+
+
+def file_mask(data: MRIData) -> CartesianMask | None:
+    """The mask a fastMRI test file's k-space was undersampled with (None: no such mask):
+    the file's columns, its ``acceleration`` and ``num_low_frequency`` attributes when
+    present (else W / sampled and the sampled run around the centre)."""
+    facts = data.facts
+    if facts is None or facts.mask is None:
+        return None
+    columns = torch.from_numpy(facts.mask.astype(np.float32))
+    w = columns.numel()
+    low = facts.num_low_frequency
+    if low is None:  # the contiguous sampled run around the centre
+        lo = hi = w // 2
+        while lo > 0 and facts.mask[lo - 1]:
+            lo -= 1
+        while hi < w and facts.mask[hi]:
+            hi += 1
+        low = hi - lo
+    acceleration = facts.acceleration or w / max(int(facts.mask.sum()), 1)
+    return CartesianMask(columns, float(acceleration), low / w, "file", 0)
 
 
 @dataclass
