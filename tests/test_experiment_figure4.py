@@ -139,11 +139,12 @@ def test_smoke_data_has_what_claims_and_plot_need(smoke, tmp_path) -> None:
             assert len(snap["low_frequency_share"]) == max(s.ranks)
             assert len(snap["vectors"]) == s.keep and len(snap["vectors"][0]) == s.n
             assert 1 <= snap["decay_index"] <= s.n + 1
+            assert 4 <= snap["decay_fit"]["count"] <= s.n and snap["decay_fit"]["decades"] > 1
     leaks = [snap["constant_leak"] for snap in smoke["matrices"]["true"]]
     assert max(leaks) < 1e-5  # the true Jacobian cannot make the constant
     assert min(snap["constant_leak"] for snap in smoke["matrices"]["running_sum"]) > 0.3
     rows = figure4.claims(smoke)
-    assert len(rows) == 6
+    assert len(rows) == 8
     assert all(r.verdict in (HOLDS, FAILS) and r.measured is not None and r.reason for r in rows)
     names = figure4.plot(smoke, tmp_path)
     assert len(names) == 3
@@ -156,10 +157,12 @@ def test_claim_verdicts_follow_the_measurements(smoke) -> None:
         good["change_top"][key], bad["change_top"][key] = 0.05, 0.9
         for snap in good["matrices"][key]:
             snap["alignment"], snap["decay_index"] = [0.95] * len(snap["ranks"]), 2
+            snap["decay_fit"].update(curvature=-1e-3, curvature_t=-10.0, curvature_decades=1.0)
         for snap in bad["matrices"][key]:
             snap["alignment"], snap["decay_index"] = [0.2] * len(snap["ranks"]), smoke["n"]
-    assert [r.verdict for r in figure4.claims(good)] == [HOLDS] * 6
-    assert [r.verdict for r in figure4.claims(bad)] == [FAILS] * 6
+            snap["decay_fit"].update(curvature=1e-3, curvature_t=10.0, curvature_decades=-1.0)
+    assert [r.verdict for r in figure4.claims(good)] == [HOLDS] * 8
+    assert [r.verdict for r in figure4.claims(bad)] == [FAILS] * 8
 
 
 def test_cost_times_a_probe() -> None:
