@@ -143,8 +143,14 @@ def test_smoke_data_has_what_claims_and_plot_need(smoke, tmp_path) -> None:
     leaks = [snap["constant_leak"] for snap in smoke["matrices"]["true"]]
     assert max(leaks) < 1e-5  # the true Jacobian cannot make the constant
     assert min(snap["constant_leak"] for snap in smoke["matrices"]["running_sum"]) > 0.3
+    for key in figure4.MATRICES:
+        angles = smoke["subspace_angles"][key]
+        assert list(angles) == ["5", "10", "20"]
+        assert all(len(a) == len(s.snapshots) - 1 for a in angles.values())
+        assert all(0 <= x <= 90 + 1e-9 for a in angles.values() for x in a)
+        assert all("basis" not in snap for snap in smoke["matrices"][key])
     rows = figure4.claims(smoke)
-    assert len(rows) == 8
+    assert len(rows) == 10
     assert all(r.verdict in (HOLDS, FAILS) and r.measured is not None and r.reason for r in rows)
     names = figure4.plot(smoke, tmp_path)
     assert len(names) == 3
@@ -155,14 +161,16 @@ def test_claim_verdicts_follow_the_measurements(smoke) -> None:
     good, bad = copy.deepcopy(smoke), copy.deepcopy(smoke)
     for key in figure4.MATRICES:
         good["change_top"][key], bad["change_top"][key] = 0.05, 0.9
+        good["subspace_angles"][key] = {"5": [2.0, 3.0], "10": [4.0, 5.0]}
+        bad["subspace_angles"][key] = {"5": [2.0, 80.0], "10": [4.0, 5.0]}
         for snap in good["matrices"][key]:
             snap["alignment"], snap["decay_index"] = [0.95] * len(snap["ranks"]), 2
             snap["decay_fit"].update(curvature=-1e-3, curvature_t=-10.0, curvature_decades=1.0)
         for snap in bad["matrices"][key]:
             snap["alignment"], snap["decay_index"] = [0.2] * len(snap["ranks"]), smoke["n"]
             snap["decay_fit"].update(curvature=1e-3, curvature_t=10.0, curvature_decades=-1.0)
-    assert [r.verdict for r in figure4.claims(good)] == [HOLDS] * 8
-    assert [r.verdict for r in figure4.claims(bad)] == [FAILS] * 8
+    assert [r.verdict for r in figure4.claims(good)] == [HOLDS] * 10
+    assert [r.verdict for r in figure4.claims(bad)] == [FAILS] * 10
 
 
 def test_cost_times_a_probe() -> None:

@@ -29,3 +29,13 @@ def test_the_fit_stops_at_the_numerical_floor() -> None:
     f = decay_profile(sigma.tolist(), floor=1e-12)
     assert f["count"] == 20  # 0.25^19 > 1e-12 > 0.25^20
     assert abs(f["rate"] - 0.25) < 1e-12
+
+
+def test_principal_angles_between_subspaces() -> None:
+    from untrained_cs.theory.spectrum import largest_principal_angle
+
+    eye = np.eye(6)
+    assert largest_principal_angle(eye[:, :2], eye[:, [1, 0]]) < 1e-6
+    assert abs(largest_principal_angle(eye[:, :2], eye[:, [0, 2]]) - 90) < 1e-6
+    turned = np.stack([eye[:, 0], np.cos(0.3) * eye[:, 1] + np.sin(0.3) * eye[:, 2]], 1)
+    assert abs(largest_principal_angle(eye[:, :2], turned) - np.degrees(0.3)) < 1e-6

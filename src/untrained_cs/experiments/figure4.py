@@ -21,7 +21,12 @@ import numpy as np
 from ..generators.figure4_decoder import Figure4Decoder
 from ..problems.seeds import derive_seed
 from ..theory.jacobian import Params, summation_matrix
-from ..theory.spectrum import DECAY_FLOOR, decay_profile, relative_change
+from ..theory.spectrum import (
+    DECAY_FLOOR,
+    decay_profile,
+    largest_principal_angle,
+    relative_change,
+)
 from ..theory.trig_alignment import left_singular, spectrum_report
 from .claims import Claim, Cost, check, settings_dict
 from .experiment import Experiment, check_fields, setting
@@ -93,6 +98,10 @@ MATRICES = ("true", "running_sum")
 LABELS = {"true": "true Jacobian", "running_sum": "notebook's running-sum matrix"}
 #: this project's thresholds: "changes only slightly" = top-`top` relative change at most
 SLIGHT_CHANGE = 0.25
+#: the top-k left singular subspaces compared between successive snapshots
+SUBSPACES = (5, 10, 20)
+#: "change only little": the largest principal angle between successive snapshots at most
+LITTLE_ANGLE = 30.0
 #: "decays quickly" = σ below decay_level·σ_1 within the first n·QUICK_SHARE indices
 QUICK_SHARE = 1 / 8
 #: "close to trigonometric functions" = mean cos² at least this at every r and snapshot
@@ -104,8 +113,14 @@ def _measure(s: Figure4Settings) -> Snapshot:
 
     def measure(t: int, net: Figure4Decoder, grad: Params) -> dict[str, Any]:
         mats = {"true": true_jacobian(net), "running_sum": notebook_matrix(net, grad)}
+        most = min(max(SUBSPACES), s.n)
         return {
-            key: spectrum_report(m, s.top, s.ranks, s.low_columns, s.keep, s.decay_level)
+            key: {
+                **spectrum_report(m, s.top, s.ranks, s.low_columns, s.keep, s.decay_level),
+                # the leading left singular vectors, for the angles between snapshots (dropped
+                # from the data once those are measured)
+                "basis": left_singular(m, most)[1].numpy(),
+            }
             for key, m in mats.items()
         }
 
@@ -138,6 +153,7 @@ def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
     for snaps in mats.values():
         for snap in snaps:
             snap["decay_fit"] = decay_profile(snap["spectrum"])
+    angles = {key: _subspace_angles(snaps) for key, snaps in mats.items()}
     change = {
         key: relative_change(snaps[0]["sigma"], snaps[-1]["sigma"], s.top)
         for key, snaps in mats.items()
@@ -149,8 +165,22 @@ def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
     return {
         "settings": settings_dict(s), "seed": seed, "n": s.n, "parameters": net.mixing_count(),
         "iterations": its, "matrices": mats, "change_top": change, "change_shape": shape,
+        "subspace_angles": angles,
         "summation_reference": reference, "loss": losses,
         "noise_energy": float(((y - clean) ** 2).mean()),
+    }  # fmt: skip
+
+
+def _subspace_angles(snaps: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Per k of :data:`SUBSPACES` (<= n): the largest principal angle (degrees) between the
+    top-k left singular subspaces of successive snapshots; removes each snapshot's basis."""
+    bases = [snap.pop("basis") for snap in snaps]
+    n = bases[0].shape[0]
+    pairs = list(zip(bases, bases[1:], strict=False))
+    return {
+        str(k): [largest_principal_angle(a[:, :k], b[:, :k]) for a, b in pairs]
+        for k in SUBSPACES
+        if k <= n
     }  # fmt: skip
 
 
@@ -246,6 +276,24 @@ def _faster_claim(data: dict[str, Any], key: str) -> Claim:
     )
 
 
+def _vector_claim(data: dict[str, Any], key: str) -> Claim:
+    """The leading left singular subspaces at successive snapshots: largest principal angle."""
+    angles = data["subspace_angles"][key]
+    worst = {k: max(v, default=0.0) for k, v in angles.items()}
+    largest = max(worst.values(), default=float("nan"))
+    per_k = "/".join(f"{worst[k]:.1f}" for k in angles)
+    return check(
+        f"Section 4.1 (after [HS20]): the leading singular vectors of a four-layer deep "
+        f"decoder 'change only little across iterations' [{LABELS[key]}]",
+        f"k={'/'.join(angles)}: {per_k}°",
+        largest <= LITTLE_ANGLE,
+        f"largest principal angle between the top-k left singular subspaces of successive "
+        f"snapshots (iterations {_its(data)}), in degrees; little: <= {LITTLE_ANGLE:g}° "
+        "(an odd k may split a cos/sin pair of equal singular values, which alone can turn "
+        "the subspace by up to 90°)",
+    )
+
+
 def _trig_claim(data: dict[str, Any], key: str) -> Claim:
     s, snaps = data["settings"], data["matrices"][key]
     ranks = snaps[0]["ranks"]
@@ -272,6 +320,7 @@ def claims(data: dict[str, Any]) -> list[Claim]:
     rows += [_decay_claim(data, key) for key in MATRICES]
     rows += [_faster_claim(data, key) for key in MATRICES]
     rows += [_trig_claim(data, key) for key in MATRICES]
+    rows += [_vector_claim(data, key) for key in MATRICES]
     return rows
 
 

@@ -77,3 +77,15 @@ def _r2(x: np.ndarray, y: np.ndarray, degree: int) -> float:
     fit = np.polyval(np.polyfit(x, y, degree), x)
     total = float(np.square(y - y.mean()).sum())
     return float(1 - np.square(y - fit).sum() / total) if total > 0 else float("nan")
+
+
+def largest_principal_angle(first: np.ndarray, second: np.ndarray) -> float:
+    """The largest principal angle, in degrees, between the column spaces of two matrices
+    with orthonormal columns (``[n, k]`` each): arccos of the smallest singular value of
+    firstᵀ second. 0 when the subspaces coincide, 90 when one holds a direction orthogonal
+    to the other."""
+    a, b = np.asarray(first, dtype=np.float64), np.asarray(second, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"principal angles need equal shapes, got {a.shape} and {b.shape}")
+    cosines = np.linalg.svd(a.T @ b, compute_uv=False)
+    return float(np.degrees(np.arccos(np.clip(cosines.min(), -1.0, 1.0))))
