@@ -79,7 +79,11 @@ def test_smoke_run_measures_its_claims_and_draws_its_figure(tmp_path) -> None:
     assert data["recursion_check"] < 1e-10
     assert data["iterations"] >= 1 and data["notes"]
     rows = theorem4.claims(data)
-    assert len(rows) == 4 and all(r.kind == PAPER for r in rows)
-    assert all(r.measured is not None and r.paper and r.reason for r in rows)
+    assert len(rows) == 5 and all(r.kind == PAPER for r in rows)
+    along = data["along"]
+    assert along["sigma_iteration"][0] == 0 and along["sigma_iteration"][-1] == data["iterations"]
+    assert all(0 <= x < 1 for x in along["sigma_spectrum"])
+    assert all(r.measured is not None and r.reason for r in rows)
+    assert all(r.paper for r in rows[:4])  # Theorem 4's bounds, beside the measurements
     files = theorem4.plot(data, tmp_path)
     assert files == ["thm4.png"] and (tmp_path / "thm4.png").stat().st_size > 0
