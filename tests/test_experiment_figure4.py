@@ -139,14 +139,25 @@ def test_smoke_data_has_what_claims_and_plot_need(smoke, tmp_path) -> None:
             assert len(snap["low_frequency_share"]) == max(s.ranks)
             assert len(snap["vectors"]) == s.keep and len(snap["vectors"][0]) == s.n
             assert 1 <= snap["decay_index"] <= s.n + 1
+            assert 4 <= snap["decay_fit"]["count"] <= s.n and snap["decay_fit"]["decades"] > 1
     leaks = [snap["constant_leak"] for snap in smoke["matrices"]["true"]]
     assert max(leaks) < 1e-5  # the true Jacobian cannot make the constant
     assert min(snap["constant_leak"] for snap in smoke["matrices"]["running_sum"]) > 0.3
+    for key in figure4.MATRICES:
+        angles = smoke["subspace_angles"][key]
+        assert list(angles) == ["5", "10", "20"]
+        assert all(len(a) == len(s.snapshots) - 1 for a in angles.values())
+        assert all(0 <= x <= 90 + 1e-9 for a in angles.values() for x in a)
+        assert all("basis" not in snap for snap in smoke["matrices"][key])
     rows = figure4.claims(smoke)
-    assert len(rows) == 6
+    assert len(rows) == 20
+    assert sum("Adam restarted per snapshot (the notebook)" in r.claim for r in rows) == 10
+    assert sum("Adam continuous" in r.claim for r in rows) == 10
+    assert smoke["restarted"]["iterations"] == list(s.snapshots)
+    assert len(smoke["restarted"]["loss"]) == s.iterations
     assert all(r.verdict in (HOLDS, FAILS) and r.measured is not None and r.reason for r in rows)
     names = figure4.plot(smoke, tmp_path)
-    assert len(names) == 3
+    assert len(names) == 4 and "figure4_optimisers.png" in names
     assert all((tmp_path / f).read_bytes()[:4] == b"\x89PNG" for f in names)
 
 
@@ -154,14 +165,34 @@ def test_claim_verdicts_follow_the_measurements(smoke) -> None:
     good, bad = copy.deepcopy(smoke), copy.deepcopy(smoke)
     for key in figure4.MATRICES:
         good["change_top"][key], bad["change_top"][key] = 0.05, 0.9
+        good["subspace_angles"][key] = {"5": [2.0, 3.0], "10": [4.0, 5.0]}
+        bad["subspace_angles"][key] = {"5": [2.0, 80.0], "10": [4.0, 5.0]}
         for snap in good["matrices"][key]:
             snap["alignment"], snap["decay_index"] = [0.95] * len(snap["ranks"]), 2
+            snap["decay_fit"].update(curvature=-1e-3, curvature_t=-10.0, curvature_decades=1.0)
         for snap in bad["matrices"][key]:
             snap["alignment"], snap["decay_index"] = [0.2] * len(snap["ranks"]), smoke["n"]
-    assert [r.verdict for r in figure4.claims(good)] == [HOLDS] * 6
-    assert [r.verdict for r in figure4.claims(bad)] == [FAILS] * 6
+            snap["decay_fit"].update(curvature=1e-3, curvature_t=10.0, curvature_decades=-1.0)
+    for run in (good, bad):  # the restarted run's rows read the same edited measures
+        for field in ("change_top", "subspace_angles", "matrices"):
+            run["restarted"][field] = run[field]
+    assert [r.verdict for r in figure4.claims(good)] == [HOLDS] * 20
+    assert [r.verdict for r in figure4.claims(bad)] == [FAILS] * 20
 
 
 def test_cost_times_a_probe() -> None:
     c = figure4.cost(figure4.SETTINGS["smoke"])
     assert 0 < c.seconds < 60 and c.bytes > 0 and "timed" in c.basis
+
+
+def test_restarting_adam_per_snapshot_changes_the_fit_only_after_the_first_snapshot() -> None:
+    _, y = noisy_step(32, 0.4, 0.5, seed=1)
+    runs = []
+    for restart in (False, True):
+        net = Figure4Decoder(32, 4, 2, seed=2)
+        losses, found = adam_fit(net, y, 12, 0.01, (3, 7), lambda t, n, g: {"t": t}, restart)
+        runs.append(losses)
+        assert sorted(found) == [3, 7]
+    continuous, restarted = runs
+    assert continuous[:4] == restarted[:4]  # steps 1..4 see the same Adam state
+    assert continuous[4] != restarted[4]  # step 5 follows a fresh Adam's first step

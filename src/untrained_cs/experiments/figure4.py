@@ -21,7 +21,12 @@ import numpy as np
 from ..generators.figure4_decoder import Figure4Decoder
 from ..problems.seeds import derive_seed
 from ..theory.jacobian import Params, summation_matrix
-from ..theory.spectrum import relative_change
+from ..theory.spectrum import (
+    DECAY_FLOOR,
+    decay_profile,
+    largest_principal_angle,
+    relative_change,
+)
 from ..theory.trig_alignment import left_singular, spectrum_report
 from .claims import Claim, Cost, check, settings_dict
 from .experiment import Experiment, check_fields, setting
@@ -91,8 +96,15 @@ SETTINGS: dict[str, Figure4Settings] = {
 #: the two matrices measured at every snapshot: the true Jacobian and the notebook's
 MATRICES = ("true", "running_sum")
 LABELS = {"true": "true Jacobian", "running_sum": "notebook's running-sum matrix"}
+#: the two Adam runs: one optimiser throughout, or a fresh one per snapshot (the notebook)
+OPTIMISERS = {"continuous": "Adam continuous",
+              "restarted": "Adam restarted per snapshot (the notebook)"}  # fmt: skip
 #: this project's thresholds: "changes only slightly" = top-`top` relative change at most
 SLIGHT_CHANGE = 0.25
+#: the top-k left singular subspaces compared between successive snapshots
+SUBSPACES = (5, 10, 20)
+#: "change only little": the largest principal angle between successive snapshots at most
+LITTLE_ANGLE = 30.0
 #: "decays quickly" = σ below decay_level·σ_1 within the first n·QUICK_SHARE indices
 QUICK_SHARE = 1 / 8
 #: "close to trigonometric functions" = mean cos² at least this at every r and snapshot
@@ -104,8 +116,14 @@ def _measure(s: Figure4Settings) -> Snapshot:
 
     def measure(t: int, net: Figure4Decoder, grad: Params) -> dict[str, Any]:
         mats = {"true": true_jacobian(net), "running_sum": notebook_matrix(net, grad)}
+        most = min(max(SUBSPACES), s.n)
         return {
-            key: spectrum_report(m, s.top, s.ranks, s.low_columns, s.keep, s.decay_level)
+            key: {
+                **spectrum_report(m, s.top, s.ranks, s.low_columns, s.keep, s.decay_level),
+                # the leading left singular vectors, for the angles between snapshots (dropped
+                # from the data once those are measured)
+                "basis": left_singular(m, most)[1].numpy(),
+            }
             for key, m in mats.items()
         }
 
@@ -130,24 +148,54 @@ def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
         the clean step exactly).
     """
     s = settings
-    net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(seed, "generator"))
     clean, y = noisy_step(s.n, s.noise, s.noise_std, derive_seed(seed, "noise"))
-    losses, found = adam_fit(net, y, s.iterations, s.lr, s.snapshots, _measure(s))
+    continuous = _run(s, seed, y, restart=False)
+    restarted = _run(s, seed, y, restart=True)
+    reference = spectrum_report(
+        summation_matrix(s.n), s.top, s.ranks, s.low_columns, s.keep, s.decay_level
+    )
+    return {
+        "settings": settings_dict(s), "seed": seed, "n": s.n,
+        "parameters": s.layers * s.channels**2, **continuous,
+        "restarted": restarted, "summation_reference": reference,
+        "noise_energy": float(((y - clean) ** 2).mean()),
+    }  # fmt: skip
+
+
+def _run(s: Figure4Settings, seed: int, y: Any, restart: bool) -> dict[str, Any]:
+    """One Adam fit from the seed's network and its measures: ``optimiser`` (a key of
+    :data:`OPTIMISERS`), ``iterations``, ``matrices``, ``change_top``, ``change_shape``,
+    ``subspace_angles`` and ``loss``."""
+    net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(seed, "generator"))
+    losses, found = adam_fit(net, y, s.iterations, s.lr, s.snapshots, _measure(s), restart)
     its = sorted(found)
     mats = {key: [{"iteration": t, **found[t][key]} for t in its] for key in MATRICES}
+    for snaps in mats.values():
+        for snap in snaps:
+            snap["decay_fit"] = decay_profile(snap["spectrum"])
+    angles = {key: _subspace_angles(snaps) for key, snaps in mats.items()}
     change = {
         key: relative_change(snaps[0]["sigma"], snaps[-1]["sigma"], s.top)
         for key, snaps in mats.items()
     }
     shape = {key: _shape_change(snaps, s.top) for key, snaps in mats.items()}
-    reference = spectrum_report(
-        summation_matrix(s.n), s.top, s.ranks, s.low_columns, s.keep, s.decay_level
-    )
     return {
-        "settings": settings_dict(s), "seed": seed, "n": s.n, "parameters": net.mixing_count(),
-        "iterations": its, "matrices": mats, "change_top": change, "change_shape": shape,
-        "summation_reference": reference, "loss": losses,
-        "noise_energy": float(((y - clean) ** 2).mean()),
+        "optimiser": "restarted" if restart else "continuous", "iterations": its,
+        "matrices": mats, "change_top": change, "change_shape": shape,
+        "subspace_angles": angles, "loss": losses,
+    }  # fmt: skip
+
+
+def _subspace_angles(snaps: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Per k of :data:`SUBSPACES` (<= n): the largest principal angle (degrees) between the
+    top-k left singular subspaces of successive snapshots; removes each snapshot's basis."""
+    bases = [snap.pop("basis") for snap in snaps]
+    n = bases[0].shape[0]
+    pairs = list(zip(bases, bases[1:], strict=False))
+    return {
+        str(k): [largest_principal_angle(a[:, :k], b[:, :k]) for a, b in pairs]
+        for k in SUBSPACES
+        if k <= n
     }  # fmt: skip
 
 
@@ -161,7 +209,41 @@ def plot(data: dict[str, Any], folder: Path) -> list[str]:
     """Figure 4's pictures (spectra, leading vectors, alignment and loss) in ``folder``."""
     from ..plots.figure4 import draw
 
-    return draw(data, Path(folder))
+    names = draw(data, Path(folder))
+    if "restarted" in data:
+        draw_optimisers(Path(folder) / "figure4_optimisers.png", data)
+        names.append("figure4_optimisers.png")
+    return names
+
+
+def draw_optimisers(path: Path, data: dict[str, Any]) -> None:
+    """The true Jacobian's spectra at each snapshot and the losses, for both Adam runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = {"continuous": data, "restarted": data["restarted"]}
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, (name, run) in zip(axes[:2], runs.items(), strict=True):
+        for snap in run["matrices"]["true"]:
+            spectrum = np.asarray(snap["spectrum"])
+            ax.semilogy(np.maximum(spectrum / spectrum[0], 1e-18), label=f"t = {snap['iteration']}")
+        ax.set_title(f"true Jacobian: {OPTIMISERS[name]}", fontsize=9)
+        ax.set_xlabel("i")
+        ax.set_ylabel("σ_i / σ_1")
+        ax.legend(fontsize=7)
+    for name, run in runs.items():
+        axes[2].semilogy(np.arange(1, len(run["loss"]) + 1), run["loss"], label=OPTIMISERS[name])
+    for t in data["iterations"]:
+        axes[2].axvline(t, color="grey", lw=0.5, ls=":")
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("Adam step")
+    axes[2].set_title("loss", fontsize=9)
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _worst(data: dict[str, Any], key: str, field: str, fn: Any) -> Any:
@@ -181,12 +263,17 @@ def _reference(data: dict[str, Any], key: str, field: str) -> str:
     return f"; the bare running sum (no network): {value}"
 
 
+def _label(data: dict[str, Any], key: str) -> str:
+    """The matrix and the Adam run a row is about."""
+    return f"{LABELS[key]}; {OPTIMISERS[data.get('optimiser', 'continuous')]}"
+
+
 def _change_claim(data: dict[str, Any], key: str) -> Claim:
     top = data["settings"]["top"]
     change = data["change_top"][key]
     first, last = (data["matrices"][key][i]["sigma"][0] for i in (0, -1))
     return check(
-        f"Figure 4: 'the spectrum changes only slightly' across iterations [{LABELS[key]}]",
+        f"Figure 4: 'the spectrum changes only slightly' across iterations [{_label(data, key)}]",
         round(change, 3),
         change <= SLIGHT_CHANGE,
         f"‖σ_1:{top}(t={data['iterations'][0]}) − σ_1:{top}(t={data['iterations'][-1]})‖ / "
@@ -202,11 +289,62 @@ def _decay_claim(data: dict[str, Any], key: str) -> Claim:
     ref = _reference(data, key, "decay_index")
     return check(
         f"Figure 4: 'the singular values decay slightly faster than geometrically' "
-        f"(Section 4.1: 'at least geometrically') [{LABELS[key]}]",
+        f"(Section 4.1: 'at least geometrically') [{_label(data, key)}]",
         slowest,
         slowest <= bound,
         f"first i with σ_i < {s['decay_level']:g}·σ_1, slowest of iterations {_its(data)}, "
         f"of n = {n} (quick: ≤ n/{round(1 / QUICK_SHARE)} = {bound:g}){ref}",
+    )
+
+
+#: "faster than geometric": the quadratic term of log σ_i² is negative, at least this many
+#: standard errors from 0, and bends the fit by at least CURVED_DECADES over the range
+CURVATURE_T = 3.0
+CURVED_DECADES = 0.1
+
+
+def _faster_claim(data: dict[str, Any], key: str) -> Claim:
+    """ "Slightly faster than geometric" over the whole decaying range: log σ_i² against
+    i + i² (:func:`~untrained_cs.theory.spectrum.decay_profile`), at every snapshot."""
+    fits = [(snap["iteration"], snap["decay_fit"]) for snap in data["matrices"][key]]
+    ok = [
+        f["curvature"] < 0 and f["curvature_t"] <= -CURVATURE_T
+        and f["curvature_decades"] >= CURVED_DECADES
+        for _, f in fits
+    ]  # fmt: skip
+    weakest = max(f["curvature_t"] for _, f in fits)
+    detail = "; ".join(
+        f"t={t}: {f['count']} values over {f['decades']:.1f} decades, geometric γ = "
+        f"{f['rate']:.4f} (R² {f['r2_geometric']:.3f}), c = {f['curvature']:.2e} "
+        f"(c/se = {f['curvature_t']:.1f}; {f['curvature_decades']:.2f} decades of bend)"
+        for t, f in fits
+    )
+    return check(
+        f"Figure 4: the singular values decay 'slightly faster than geometrically', over "
+        f"the whole range that decays [{_label(data, key)}]",
+        round(weakest, 2),
+        all(ok),
+        f"log σ_i² = a + b i + c i² fitted from i = 1 to the last σ_i² above "
+        f"{DECAY_FLOOR:g}·σ_1²; faster: c < 0 with c/se <= −{CURVATURE_T:g} and a bend of >= "
+        f"{CURVED_DECADES:g} decade at every snapshot (measured: the largest c/se); {detail}",
+    )
+
+
+def _vector_claim(data: dict[str, Any], key: str) -> Claim:
+    """The leading left singular subspaces at successive snapshots: largest principal angle."""
+    angles = data["subspace_angles"][key]
+    worst = {k: max(v, default=0.0) for k, v in angles.items()}
+    largest = max(worst.values(), default=float("nan"))
+    per_k = "/".join(f"{worst[k]:.1f}" for k in angles)
+    return check(
+        f"Section 4.1 (after [HS20]): the leading singular vectors of a four-layer deep "
+        f"decoder 'change only little across iterations' [{_label(data, key)}]",
+        f"k={'/'.join(angles)}: {per_k}°",
+        largest <= LITTLE_ANGLE,
+        f"largest principal angle between the top-k left singular subspaces of successive "
+        f"snapshots (iterations {_its(data)}), in degrees; little: <= {LITTLE_ANGLE:g}° "
+        "(an odd k may split a cos/sin pair of equal singular values, which alone can turn "
+        "the subspace by up to 90°)",
     )
 
 
@@ -220,7 +358,7 @@ def _trig_claim(data: dict[str, Any], key: str) -> Claim:
     ref = _reference(data, key, "alignment")
     return check(
         f"Section 4.1 (after [HS20]): the leading singular vectors of a four-layer deep "
-        f"decoder are 'close to the trigonometric basis functions' [{LABELS[key]}]",
+        f"decoder are 'close to the trigonometric basis functions' [{_label(data, key)}]",
         f"r={'/'.join(map(str, ranks))}: {measured}",
         bool(worst.min() >= CLOSE),
         f"mean cos² of principal angles to the r lowest trig functions, worst of iterations "
@@ -232,9 +370,15 @@ def _trig_claim(data: dict[str, Any], key: str) -> Claim:
 def claims(data: dict[str, Any]) -> list[Claim]:
     """The paper's Figure-4 statements, each checked on the true Jacobian and on the matrix
     the published notebook computes: spectrum change, decay, trigonometric singular vectors."""
-    rows = [_change_claim(data, key) for key in MATRICES]
-    rows += [_decay_claim(data, key) for key in MATRICES]
-    rows += [_trig_claim(data, key) for key in MATRICES]
+    rows = []
+    # the continuous run's measures are the data's own; the restarted run's are nested
+    views = [data] + ([{**data, **data["restarted"]}] if "restarted" in data else [])
+    for view in views:
+        rows += [_change_claim(view, key) for key in MATRICES]
+        rows += [_decay_claim(view, key) for key in MATRICES]
+        rows += [_faster_claim(view, key) for key in MATRICES]
+        rows += [_trig_claim(view, key) for key in MATRICES]
+        rows += [_vector_claim(view, key) for key in MATRICES]
     return rows
 
 
@@ -242,7 +386,8 @@ def cost(settings: Figure4Settings) -> Cost:
     """Time a probe of the real workload at these sizes and scale it to the whole run.
 
     The probe takes 20 Adam steps and one full snapshot (both matrices and their spectra);
-    the run is ``iterations`` steps plus one snapshot per entry of ``snapshots``.
+    each of the two runs (Adam continuous, Adam restarted per snapshot) is ``iterations``
+    steps plus one snapshot per entry of ``snapshots``.
     """
     s = settings
     net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(0, "generator"))
@@ -256,7 +401,8 @@ def cost(settings: Figure4Settings) -> Cost:
     for m in (true_jacobian(net), notebook_matrix(net, grad)):
         left_singular(m, s.keep)
     per_snapshot = time.perf_counter() - start
-    seconds = per_step * s.iterations + per_snapshot * len(s.snapshots)
+    # two runs: Adam continuous and Adam restarted per snapshot
+    seconds = 2 * (per_step * s.iterations + per_snapshot * len(s.snapshots))
     n, p = s.n, net.mixing_count()
     # two float32 n x P matrices, one float64 copy, a vmapped chunk of 128 rows (grads and
     # their concatenation), the n x n Gram and its eigenvectors in float64

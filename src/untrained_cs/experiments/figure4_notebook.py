@@ -52,8 +52,15 @@ def adam_fit(
     lr: float,
     snapshots: Sequence[int],
     measure: Snapshot,
+    restart: bool = False,
 ) -> tuple[list[float], dict[int, dict[str, Any]]]:
     """Fit ``net`` to ``y`` by Adam on the mean squared error, all parameters trained.
+
+    With ``restart`` a fresh Adam (its moments and step count reset) starts after every
+    snapshot, as the published notebook does: its fit function builds a new optimiser at
+    each call, and it calls it once per snapshot, continuing the same network. Here the
+    snapshot steps are cumulative in both modes (this project's reading of the notebook's
+    calls), so both runs are measured at the same steps.
 
     The notebook's own loop (batch statistics in the norms, every parameter in one Adam), so
     the fit engine is not used. After step t (t = 1, 2, …) for each t in ``snapshots``,
@@ -70,6 +77,8 @@ def adam_fit(
     names = net.mixing_names()
     params = dict(net.named_parameters())
     for t in range(1, iterations + 1):
+        if restart and t - 1 in wanted:
+            opt = torch.optim.Adam(net.parameters(), lr=lr)
         opt.zero_grad(set_to_none=False)
         loss = torch.mean((net() - y) ** 2)
         loss.backward()

@@ -18,6 +18,7 @@ EXPERIMENTS: dict[str, tuple[str, str | None]] = {
     "fig5": ("figure5", None),
     "thm1": ("theorem1", "linear"),
     "thm2": ("theorem2", "two-layer"),
+    "thm4": ("theorem4", None),
     "phase": ("phase", None),
 }
 NAMES = tuple(EXPERIMENTS)
