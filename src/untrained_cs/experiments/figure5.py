@@ -22,7 +22,7 @@ reference image and is not reproduced here.
 
 The verdicts' thresholds are calibrated on the authors' published curve of that notebook
 (:mod:`~untrained_cs.experiments.published`): its best iterate beats its last by 1.55 dB,
-and about 2000 iterations it is 0.08–0.10 dB better than at the end, within the 0.09 dB
+and about 2000 iterations it is 0.08–0.10 dB better than at the end, within the 0.08 dB
 the curve scatters there.
 """
 
@@ -61,7 +61,7 @@ SLIGHT_DB = 2.0
 #: the authors' curve spikes by up to 0.6 dB between neighbouring rows there
 ABOUT = 1.1
 #: a gain of the 2000-iteration iterate this small either way is "about equal" to the end:
-#: the authors' curve scatters by 0.09 dB (median absolute deviation) about 2000 iterations,
+#: the authors' curve scatters by 0.08 dB (median absolute deviation) about 2000 iterations,
 #: and its own gain there is +0.08 dB (last row <= 2000) / +0.10 dB (median)
 NOISE_DB = 0.1
 #: "clearly beats zero-filling": the smallest margin that holds (dB; a project check, the
