@@ -184,3 +184,17 @@ def test_scaled_output_fixes_the_two_channel_fit():
 def test_cost_is_positive():
     cost = f.cost(f.SETTINGS["smoke"])
     assert cost.seconds > 0 and cost.bytes > 0 and "timed" in cost.basis
+
+
+def test_norm_scaling_gives_the_initial_image_the_references_norm():
+    """The final notebook's scaling (cell 7): the random decoder's RSS image starts with the
+    norm of the fully sampled RSS image."""
+    settings = replace(f.SETTINGS["smoke"], scaling="norm")
+    problem = build(f.problem_spec(settings, 8.0))
+    method = f.fit_method(settings, problem)
+    with torch.no_grad():
+        start = problem.mri.images(build_generator(problem, method)())
+    target = problem.mri.target
+    assert float(start.norm()) == pytest.approx(float(target.norm()), rel=1e-4)
+    assert f.SETTINGS["paper"].scaling == "norm"
+    assert {f.SETTINGS[s].scaling for s in ("smoke", "cpu")} == {"coil_peak"}
