@@ -361,6 +361,13 @@ def data(settings: Figure5Settings, seed: int = 0) -> dict[str, Any]:
             f"decoder output scaled by max|zero-filled coil image| / {settings.coil_peak:g} "
             "(this project's scaling; the final notebook matches norms instead)",
             "baseline weights chosen by the oracle rule (best PSNR against the target)",
+            "the authors' notebook used the mask of the fastMRI test file file1001187_v2.h5 "
+            "(its comment: '4x'; zeroed outside the central 320 of 368 columns) on "
+            "file1000190.h5 slice 16; this run draws random Cartesian masks at "
+            + ", ".join(f"{a:g}x" for a in settings.accelerations)
+            + f"; decoder {settings.layers} layers of {settings.channels} channels from a "
+            + (f"{settings.input_side}² input" if settings.input_side else "default input")
+            + f" (setting {settings.setting})",
         ],
     }  # fmt: skip
 
