@@ -60,15 +60,8 @@ def report(tmp_path):
     Image.fromarray(pixels).save(tmp_path / "fig1" / "a b.png")
     claims = [
         Claim("the fit converges", "", 0.001, "holds", "loss near 0"),
-        Claim(
-            f"x {HOSTILE}",
-            "1 dB",
-            "0.9 / 0.8",
-            "does not hold",
-            "gap 2 dB",
-            published="1.55 dB (authors' curve)",
-            kind="project check",
-        ),
+        Claim(f"x {HOSTILE}", "1 dB", "0.9 / 0.8", "does not hold", "gap 2 dB",
+              published="1.55 dB (authors' curve)", kind="project check"),
         Claim("rate", "", None, "not comparable", "no number"),
     ]
     section = Section("fig1", "Figure 1", {"image": HOSTILE}, ["fig1/a b.png", "fig1/data.json"],

@@ -80,7 +80,7 @@ def _section(folder: Path, s: Any) -> list[str]:
         colour = VERDICT_COLOURS.get(c.verdict, "#ffffff")
         out.append(
             f'<tr style="background: {colour}"><td>{e(c.claim)}</td><td>{e(c.kind)}</td>'
-            f"<td>{e(c.paper or '—')}</td><td>{e(c.published or '—')}</td>"
+            f'<td>{e(c.paper or "—")}</td><td>{e(c.published or "—")}</td>'
             f"<td>{e(_plain(c.measured))}</td><td>{e(c.verdict)}</td>"
             f"<td>{e(c.reason)}</td></tr>"
         )
