@@ -60,6 +60,9 @@ class GeneratorFit:
     #: the deep decoder's output multiplier (None: the problem's own, e.g. an MRI problem's
     #: scale of its zero-filled coil images); Figure 5 sets the notebook's
     output_scale: float | None = None
+    #: the deep decoder's fixed input side (square; None: out / 2^(d-1), the generator's
+    #: default); the published notebooks use 16
+    input_side: int | None = None
     #: K > 1: K generators from K member seeds, fitted in one batch; the estimate is their
     #: mean (an ensemble), scored, stopped and selected as one
     ensemble: int = 1
@@ -92,7 +95,9 @@ class GeneratorFit:
             )
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be adam or gd, got {self.optimizer!r}")
-        for name in ("channels", "layers", "max_iters"):
+        if self.input_side is not None and self.generator != "deep-decoder":
+            raise ValueError("input_side applies to the deep decoder only")
+        for name in ("channels", "layers", "max_iters", "input_side"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -137,6 +142,8 @@ class GeneratorFit:
             del d["recipe"]
         if self.kernel_width is None:
             del d["kernel_width"]
+        if self.input_side is None:
+            del d["input_side"]
         if self.output_scale is None:
             del d["output_scale"]
         if self.ensemble == 1:

@@ -79,6 +79,7 @@ def build_generator(
         signed=problem.signed_output,
         kernel_width=method.kernel_width,
         output_scale=problem.output_scale() if method.output_scale is None else method.output_scale,
+        input_side=method.input_side,
     )
 
 

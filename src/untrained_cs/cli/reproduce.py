@@ -18,6 +18,10 @@ from .flags import Field, add_settings_arguments, changes_from_args, setting_fie
 
 #: on a CPU, the paper's scale is refused when an experiment is expected to pass this
 CPU_LIMIT_S = 3600.0
+#: the settings field every experiment may declare for the paper's text vs the authors' code;
+#: `reproduce` offers one flag for it, passed to each experiment that has it
+SHARED = "setting"
+SETTINGS = ("text", "code")
 
 
 def add_parser(sub: Any) -> None:
@@ -40,6 +44,12 @@ def add_parser(sub: Any) -> None:
     )  # fmt: skip
     p.add_argument("--force", action="store_true",
                    help="run the paper's scale even where it is refused (a CPU)")  # fmt: skip
+    p.add_argument(
+        "--setting", choices=SETTINGS, default=None,
+        help="where the paper's text and the authors' final code differ: code (the published "
+        "figures' code; each experiment's default) or text (the paper's words), for every "
+        "experiment that declares a 'setting'",
+    )  # fmt: skip
     for name, fields in reproduce_fields().items():
         add_settings_arguments(p, experiment(name).settings_type, fields, _dest(name), unset=True,
                                prefix=f"{name}: ")  # fmt: skip
@@ -50,12 +60,23 @@ def add_parser(sub: Any) -> None:
 
 
 def reproduce_fields() -> dict[str, list[Field]]:
-    """Per experiment, the settings fields `reproduce` offers flags for (declared so)."""
+    """Per experiment, the settings fields `reproduce` offers flags for (declared so), less
+    the shared ``setting`` (one ``--setting`` flag for all)."""
     from ..experiments.registry import NAMES, experiment
 
-    found = {n: [f for f in setting_fields(experiment(n).settings_type) if f.metadata["reproduce"]]
+    found = {n: [f for f in setting_fields(experiment(n).settings_type)
+                 if f.metadata["reproduce"] and f.name != SHARED]
              for n in NAMES}  # fmt: skip
     return {n: fields for n, fields in found.items() if fields}
+
+
+def _shared_changes(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """``--setting``'s value for experiment ``name`` when its settings declare the field."""
+    from ..experiments.registry import experiment
+
+    value = getattr(args, SHARED, None)
+    fields = {f.name for f in setting_fields(experiment(name).settings_type)}
+    return {SHARED: value} if value is not None and SHARED in fields else {}
 
 
 def _dest(name: str) -> Any:
@@ -71,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
     names = expand(args.experiments)
     offered = reproduce_fields()
     # every experiment's settings built (and so checked) before any work
-    settings = {n: experiment(n).settings(args.scale, changes_from_args(
-        offered.get(n, []), args, _dest(n))) for n in names}  # fmt: skip
+    changes = {n: {**changes_from_args(offered.get(n, []), args, _dest(n)),
+                   **_shared_changes(n, args)} for n in names}  # fmt: skip
+    settings = {n: experiment(n).settings(args.scale, changes[n]) for n in names}
     _check_scale(settings, args.scale, args.force)
     start = time.perf_counter()
     sections = []

@@ -38,6 +38,7 @@ def make_generator(
     signed: bool = False,
     kernel_width: float | None = None,
     output_scale: float = 1.0,
+    input_side: int | None = None,
 ) -> Generator:
     """One generator of ``out_shape`` (a list of seeds gives that many members).
 
@@ -48,6 +49,7 @@ def make_generator(
         signed: outputs in (−1, 1) instead of (0, 1) (no sigmoid for the deep decoder).
         kernel_width: the two-layer generator's triangular half-width (None: its default).
         output_scale: the deep decoder's output multiplier (others ignore it).
+        input_side: the deep decoder's fixed input side (None: its default).
     """
     if kernel_width is not None and name != "two-layer":
         raise ValueError("kernel_width applies to the two-layer generator only")
@@ -55,6 +57,7 @@ def make_generator(
         return DeepDecoder(
             out_shape, channels=channels or 64, layers=layers or 5, seed=seed,
             sigmoid=not signed, output_scale=output_scale,
+            input_size=None if input_side is None else [input_side] * (len(out_shape) - 1),
         )  # fmt: skip
     if name == "dip":
         dip = DeepImagePrior(out_shape, seed=seed)
