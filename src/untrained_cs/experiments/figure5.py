@@ -265,7 +265,7 @@ def norm_scale(problem: MRIProblem, method: GeneratorFit) -> float:
 
     with torch.no_grad():
         start = problem.mri.images(build_generator(problem, method)())
-    return float(problem.mri.target.norm() / start.norm().clamp_min(1e-30))
+    return float(problem.known_truth.norm() / start.norm().clamp_min(1e-30))
 
 
 def fit_one(settings: Figure5Settings, problem: Problem) -> dict[str, Any]:
