@@ -97,8 +97,7 @@ def error_function(
         return None
     truth = torch.stack(truths)
     scale = torch.tensor([p.data_range**2 for p in problems], dtype=torch.float64)
-    # outputs that are the estimates (no problem maps its own) take one pass for all
-    plain = all(type(p).to_image is Problem.to_image for p in problems)
+    plain = all(type(p).to_image is Problem.to_image for p in problems)  # one pass for all
 
     def error(out: torch.Tensor) -> torch.Tensor:
         parts = out.reshape(len(problems), ensemble, *out.shape[1:])

@@ -58,10 +58,8 @@ class Task:
     cap: int | None = None
 
 
-#: tasks cut per slot of an executor that runs several at once (a Dask cluster)
-TASKS_PER_SLOT = 2
-#: the fewest fits of a task cut to give such an executor's slots work
-MIN_TASK_FITS = 8
+#: tasks per slot of an executor running several at once, and their fewest fits
+TASKS_PER_SLOT, MIN_TASK_FITS = 2, 8
 #: the most bytes of dense measurement matrices one task holds beyond its first ``batch``
 #: fits (all of a task's matrices are built when it starts, queued fits' included)
 TASK_MATRIX_BYTES = 1 << 30
@@ -102,9 +100,7 @@ def fits_per_task(
 ) -> int:
     """The fits of each task cut from a group of ``count`` fits whose largest m is
     ``largest``'s (see :func:`plan`)."""
-    # several tasks per slot when the executor runs tasks side by side: its workers then
-    # pick the next task as they finish, and tasks that differ in cost (fits converge
-    # at different speeds) even out, where one task per slot leaves workers idle
+    # several tasks per slot side by side: workers take the next as they finish (module doc)
     pieces = max(slots, 1) * (TASKS_PER_SLOT if slots > 1 else 1)
     per_slot = -(-count // pieces)
     meas = largest.problem.measurement  # the largest m: every matrix is padded to it
