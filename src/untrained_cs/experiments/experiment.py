@@ -63,6 +63,17 @@ def setting(
     return dataclasses.field(default=default, metadata=meta)
 
 
+def take_text_values(settings: Any, text: Mapping[str, Any], code: Mapping[str, Any]) -> None:
+    """With ``settings.setting == "text"``, put the paper text's value into every field
+    whose value is still the authors' code's (a scale that set its own value keeps it);
+    call it from ``__post_init__`` before :func:`check_fields`."""
+    if getattr(settings, "setting", "code") != "text":
+        return
+    for name, value in text.items():
+        if getattr(settings, name) == code[name]:
+            object.__setattr__(settings, name, value)
+
+
 def check_fields(settings: Any) -> None:
     """``ValueError`` naming the first field of a settings dataclass outside its bounds or
     choices (as :func:`setting` declared them); call it from ``__post_init__``."""

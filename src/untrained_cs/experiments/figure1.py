@@ -29,7 +29,7 @@ from ..methods import GeneratorFit
 from ..pipeline import run_batch
 from ..problems import CSMeasurement, ImageSignal, ProblemSpec, build
 from .claims import PROJECT_CHECK, Claim, Cost, check
-from .experiment import Experiment, check_fields, setting
+from .experiment import Experiment, check_fields, setting, take_text_values
 from .published import CS_COMMIT, FIG1_CURVES, FIG1_SMOOTH_OVER_GRASS, FIG1_WORST_GAP
 
 TITLE = "Figure 1: a smooth image and a texture, no early stopping"
@@ -98,10 +98,7 @@ class Figure1Settings:
     )  # fmt: skip
 
     def __post_init__(self) -> None:
-        if self.setting == "text":  # the text's value wherever the scale kept the code's
-            for name, value in TEXT_VALUES.items():
-                if getattr(self, name) == CODE_VALUES[name]:
-                    object.__setattr__(self, name, value)
+        take_text_values(self, TEXT_VALUES, CODE_VALUES)
         check_fields(self)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..methods import RECIPES
 from ..mri.problem import COIL_PEAK
-from .experiment import check_fields, setting
+from .experiment import check_fields, setting, take_text_values
 
 #: where the paper's text and the authors' final notebook differ: the value each gives
 #: (``setting``); a scale that sets its own value keeps it
@@ -96,10 +96,7 @@ class Figure5Settings:
                 raise ValueError(f"kspace {self.kspace}: no such file")
         elif self.slice is not None:
             raise ValueError("slice needs a k-space file (kspace)")
-        if self.setting == "text":  # the text's value wherever the scale kept the code's
-            for name, value in TEXT_VALUES.items():
-                if getattr(self, name) == CODE_VALUES[name]:
-                    object.__setattr__(self, name, value)
+        take_text_values(self, TEXT_VALUES, CODE_VALUES)
         check_fields(self)
 
 
