@@ -209,41 +209,7 @@ def plot(data: dict[str, Any], folder: Path) -> list[str]:
     """Figure 4's pictures (spectra, leading vectors, alignment and loss) in ``folder``."""
     from ..plots.figure4 import draw
 
-    names = draw(data, Path(folder))
-    if "restarted" in data:
-        draw_optimisers(Path(folder) / "figure4_optimisers.png", data)
-        names.append("figure4_optimisers.png")
-    return names
-
-
-def draw_optimisers(path: Path, data: dict[str, Any]) -> None:
-    """The true Jacobian's spectra at each snapshot and the losses, for both Adam runs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    runs = {"continuous": data, "restarted": data["restarted"]}
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, (name, run) in zip(axes[:2], runs.items(), strict=True):
-        for snap in run["matrices"]["true"]:
-            spectrum = np.asarray(snap["spectrum"])
-            ax.semilogy(np.maximum(spectrum / spectrum[0], 1e-18), label=f"t = {snap['iteration']}")
-        ax.set_title(f"true Jacobian: {OPTIMISERS[name]}", fontsize=9)
-        ax.set_xlabel("i")
-        ax.set_ylabel("σ_i / σ_1")
-        ax.legend(fontsize=7)
-    for name, run in runs.items():
-        axes[2].semilogy(np.arange(1, len(run["loss"]) + 1), run["loss"], label=OPTIMISERS[name])
-    for t in data["iterations"]:
-        axes[2].axvline(t, color="grey", lw=0.5, ls=":")
-    axes[2].set_xscale("log")
-    axes[2].set_xlabel("Adam step")
-    axes[2].set_title("loss", fontsize=9)
-    axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return draw(data, Path(folder), OPTIMISERS)
 
 
 def _worst(data: dict[str, Any], key: str, field: str, fn: Any) -> Any:

@@ -92,8 +92,33 @@ def alignment(path: Path, data: dict[str, Any]) -> None:
     _save(fig, path)
 
 
-def draw(data: dict[str, Any], folder: Path) -> list[str]:
-    """Write the three pictures into ``folder``; return their file names."""
+def optimisers(path: Path, data: dict[str, Any], labels: dict[str, str]) -> None:
+    """The true Jacobian's spectra at each snapshot and the losses, for both Adam runs
+    (``labels``: each run's name in the picture)."""
+    runs = {"continuous": data, "restarted": data["restarted"]}
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, (name, run) in zip(axes[:2], runs.items(), strict=True):
+        for snap in run["matrices"]["true"]:
+            spectrum = np.asarray(snap["spectrum"])
+            ax.semilogy(np.maximum(spectrum / spectrum[0], 1e-18), label=f"t = {snap['iteration']}")
+        ax.set_title(f"true Jacobian: {labels[name]}", fontsize=9)
+        ax.set_xlabel("i")
+        ax.set_ylabel("σ_i / σ_1")
+        ax.legend(fontsize=7)
+    for name, run in runs.items():
+        axes[2].semilogy(np.arange(1, len(run["loss"]) + 1), run["loss"], label=labels[name])
+    for t in data["iterations"]:
+        axes[2].axvline(t, color="grey", lw=0.5, ls=":")
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("Adam step")
+    axes[2].set_title("loss", fontsize=9)
+    axes[2].legend(fontsize=7)
+    _save(fig, path)
+
+
+def draw(data: dict[str, Any], folder: Path, labels: dict[str, str] | None = None) -> list[str]:
+    """Write the pictures into ``folder`` (with a second, restarted Adam run in ``data``,
+    the two runs side by side, named by ``labels``); return their file names."""
     folder.mkdir(parents=True, exist_ok=True)
     names = {
         "figure4_spectra.png": spectra,
@@ -102,4 +127,8 @@ def draw(data: dict[str, Any], folder: Path) -> list[str]:
     }
     for name, fn in names.items():
         fn(folder / name, data)
-    return list(names)
+    if "restarted" not in data:
+        return list(names)
+    names_of = labels or {"continuous": "continuous", "restarted": "restarted"}
+    optimisers(folder / "figure4_optimisers.png", data, names_of)
+    return [*names, "figure4_optimisers.png"]
