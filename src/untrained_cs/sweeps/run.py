@@ -7,10 +7,9 @@ differ in m share a task (rows zero-padded to the largest m, tasks cut from the 
 sorted by m so that little is padded). A task holds ``task_size`` fits (default four
 batches) of which at most ``batch`` are computed at once: the others queue, and each
 place a finished fit leaves goes to the next (the largest m first, which run longest),
-so that the slowest fits do not leave the batch nearly empty. An executor that runs
-several tasks at once (its ``slots``: a cluster's workers) gets :data:`TASKS_PER_SLOT`
-tasks per slot while the fits allow (none under :data:`MIN_TASK_FITS` fits), so that its
-workers even out tasks of different cost; one slot gets full batches. Fits
+so that the slowest fits do not leave the batch nearly empty. An executor running several
+tasks at once (``slots``: a cluster's workers) gets :data:`TASKS_PER_SLOT` per slot (none
+under :data:`MIN_TASK_FITS` fits), so its workers even out tasks of different cost. Fits
 already stored as done are skipped, so running a sweep again continues it, and a config
 edited with new axis values runs only the new fits. A task that raises is retried
 ``retries`` times, then its fits are stored as failed with the error; the sweep goes on.
