@@ -86,3 +86,32 @@ def test_figure2_shows_the_constant_then_frequencies_1_3_10():
         spectrum = np.abs(np.fft.rfft(np.asarray(f)))
         assert int(np.argmax(spectrum)) == freq  # the dominant DFT bin is that frequency
     assert np.allclose(data["functions"][0], 1 / np.sqrt(300))
+
+
+def test_figure2_text_setting_reads_the_caption_with_eq10s_numbering():
+    """Code (the default): singular-vector order; text: eq (10)'s w_1, w_2, w_6, w_21."""
+    from untrained_cs.experiments import figure2
+    from untrained_cs.experiments.claims import FAILS, HOLDS
+    from untrained_cs.experiments.registry import experiment
+
+    code = experiment("fig2").settings("paper")
+    text = experiment("fig2").settings("paper", {"setting": "text"})
+    assert code.setting == "code" and code.numbering == "singular"
+    assert text.numbering == "eq10" and text.functions == code.functions
+    data = figure2.data(text)
+    assert data["frequencies"] == [1, 2, 6, 21] == data["eq10_indices"]
+    assert data["setting"] == "text" and data["numbering"] == "eq10"
+    n = 300
+    j = np.arange(n)
+    for f, i in zip(data["functions"], (1, 2, 6, 21), strict=True):
+        assert np.allclose(f, np.sqrt(2 / n) * np.cos(2 * np.pi * j * i / n), atol=1e-12)
+    # the caption read with eq (10) does not give the published figure's functions
+    assert [c.verdict for c in figure2.claims(data)] == [HOLDS, FAILS]
+    assert [c.verdict for c in figure2.claims(figure2.data(code))] == [HOLDS, HOLDS]
+    # eq (10)'s sines come with their sign: w_i = sin(2π j i / n) for i > n/2
+    w = figure2.data(figure2.Figure2Settings(n=8, functions=(7,), numbering="eq10", p=1))
+    assert np.allclose(w["functions"][0], np.sqrt(2 / 8) * np.sin(2 * np.pi * np.arange(8) * 7 / 8))
+    with pytest.raises(ValueError, match=r"functions \(eq10\) must lie in \[0, 7\]"):
+        figure2.Figure2Settings(n=8, functions=(8,), numbering="eq10", p=1)
+    with pytest.raises(ValueError, match=r"functions \(singular\) must lie in \[1, 8\]"):
+        figure2.Figure2Settings(n=8, functions=(0,), p=1)

@@ -29,7 +29,8 @@ def figure2(path: Path, data: dict[str, Any]) -> None:
     labels = zip(data["positions"], data["frequencies"], strict=True)
     for ax, (q, freq), f in zip(axes, labels, funcs, strict=False):
         ax.plot(f, lw=1.2)
-        ax.set_title(f"function {q} (frequency {freq})")
+        name = f"w_{q} of eq (10)" if data.get("numbering") == "eq10" else f"function {q}"
+        ax.set_title(f"{name} (frequency {freq})")
         ax.set_xlabel("j")
     energy = np.asarray(data["energy"])[: min(len(data["energy"]), 4 * data["p"])]
     axes[-1].semilogy(np.maximum(energy, 1e-16), ".", ms=4)
