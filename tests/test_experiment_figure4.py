@@ -13,8 +13,8 @@ import torch
 from untrained_cs.experiments import figure4
 from untrained_cs.experiments.claims import FAILS, HOLDS
 from untrained_cs.experiments.figure4_notebook import (
-    adam_fit,
     noisy_step,
+    notebook_fit,
     notebook_matrix,
     true_jacobian,
 )
@@ -91,7 +91,7 @@ def test_snapshot_gets_the_loss_gradient_of_its_step() -> None:
     loss = torch.mean((fresh() - y) ** 2)
     want = torch.autograd.grad(loss, list(fresh.weights))
     seen = {}
-    losses, found = adam_fit(Figure4Decoder(32, 4, 2, seed=4), y, 3, 0.01, (1,),
+    losses, found = notebook_fit(Figure4Decoder(32, 4, 2, seed=4), y, 3, 0.01, (1,),
                              lambda t, net, g: seen.update(g) or {"t": t})  # fmt: skip
     assert found == {1: {"t": 1}} and len(losses) == 3
     assert losses[0] == pytest.approx(float(loss.detach()))
@@ -190,9 +190,44 @@ def test_restarting_adam_per_snapshot_changes_the_fit_only_after_the_first_snaps
     runs = []
     for restart in (False, True):
         net = Figure4Decoder(32, 4, 2, seed=2)
-        losses, found = adam_fit(net, y, 12, 0.01, (3, 7), lambda t, n, g: {"t": t}, restart)
+        losses, found = notebook_fit(net, y, 12, 0.01, (3, 7), lambda t, n, g: {"t": t}, restart)
         runs.append(losses)
         assert sorted(found) == [3, 7]
     continuous, restarted = runs
     assert continuous[:4] == restarted[:4]  # steps 1..4 see the same Adam state
     assert continuous[4] != restarted[4]  # step 5 follows a fresh Adam's first step
+
+
+def test_setting_text_fits_by_plain_gradient_descent_in_one_run(tmp_path) -> None:
+    """The caption's 'gradient descent' (text) against the notebook's Adam (code)."""
+    from untrained_cs.experiments.registry import experiment
+
+    assert PAPER.setting == "code" and PAPER.optimizer == "adam"
+    text = experiment("fig4").settings("smoke", {"setting": "text"})
+    assert text.optimizer == "gd"
+    data = figure4.data(text, seed=0)
+    assert data["setting"] == "text" and data["optimiser"] == "gd" and "restarted" not in data
+    assert data["loss"][-1] < data["loss"][0]  # the notebook's step fits under plain GD too
+    rows = figure4.claims(data)
+    assert len(rows) == 10 and all("plain gradient descent (the caption)" in r.claim for r in rows)
+    assert len(figure4.plot(data, tmp_path)) == 3  # no second run to set beside it
+
+
+def test_plain_gradient_descent_is_sgd_without_momentum() -> None:
+    _, y = noisy_step(32, 0.4, 0.5, seed=1)
+    runs = []
+    for restart in (False, True):
+        net = Figure4Decoder(32, 4, 2, seed=2)
+        ref = Figure4Decoder(32, 4, 2, seed=2)
+        losses, _ = notebook_fit(net, y, 5, 0.1, (2,), lambda t, n, g: {}, restart, "gd")
+        opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+        for _ in range(5):
+            opt.zero_grad()
+            torch.mean((ref() - y) ** 2).backward()
+            opt.step()
+        for a, b in zip(net.parameters(), ref.parameters(), strict=True):
+            torch.testing.assert_close(a, b)
+        runs.append(losses)
+    assert runs[0] == runs[1]  # a restarted gradient descent is the same run
+    with pytest.raises(ValueError, match="optimizer must be adam or gd"):
+        notebook_fit(Figure4Decoder(32, 4, 2), y, 1, 0.1, (), lambda t, n, g: {}, False, "sgd")

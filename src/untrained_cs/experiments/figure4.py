@@ -2,7 +2,8 @@
 
 ``reproduce fig4`` is the paper's own setting, as its published notebook runs it: the
 network :class:`~untrained_cs.generators.Figure4Decoder` fitted by Adam to a noisy step
-(:mod:`.figure4_notebook`), with, at each snapshot, both the true Jacobian with respect to
+(:mod:`.figure4_notebook`; ``--setting text``: by the caption's gradient descent, see
+:mod:`.figure4_settings`), with, at each snapshot, both the true Jacobian with respect to
 the channel mixings and the matrix the notebook actually computes (its Jacobian loop never
 zeroes gradients, so its rows are running sums of the Jacobian's rows plus the last loss
 gradient). Every measure is reported for both, side by side. Its `untrained-cs theory
@@ -12,7 +13,6 @@ jacobian` tool is the compressive-sensing variant of :mod:`.figure4_cs`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,76 +29,21 @@ from ..theory.spectrum import (
 )
 from ..theory.trig_alignment import left_singular, spectrum_report
 from .claims import Claim, Cost, check, settings_dict
-from .experiment import Experiment, check_fields, setting
+from .experiment import Experiment
 from .figure4_cs import TOOL
-from .figure4_notebook import Snapshot, adam_fit, noisy_step, notebook_matrix, true_jacobian
+from .figure4_notebook import Snapshot, noisy_step, notebook_fit, notebook_matrix, true_jacobian
+from .figure4_settings import SETTINGS, Figure4Settings
 
 TITLE = "Figure 4: the Jacobian spectrum of a four-layer deep decoder across iterations"
-NOTEBOOK = "published notebook"
-
-
-@dataclass(frozen=True)
-class Figure4Settings:
-    """One scale of ``reproduce fig4``; each field's source in its metadata.
-
-    Fixed, not settings (this project's reading of the notebook): the fitted step is −1 on
-    the first half and +1 on the second, the loss is the mean squared error, and the
-    snapshot "at iteration t" is taken after t Adam steps.
-    """
-
-    n: int = setting(512, "signal length", NOTEBOOK, low=1)
-    channels: int = setting(64, "channels k of every layer and of the input", NOTEBOOK, low=2)
-    layers: int = setting(4, "layers d", "Figure 4's caption: 'a four-layer deep decoder'",
-                          low=1)  # fmt: skip
-    iterations: int = setting(3500, "Adam steps", f"{NOTEBOOK}: its last snapshot is at 3500",
-                              low=1)  # fmt: skip
-    snapshots: tuple[int, ...] = setting((1, 75, 3500), "snapshot after these many Adam steps",
-                                         NOTEBOOK, low=1)  # fmt: skip
-    lr: float = setting(0.01, "Adam's learning rate", NOTEBOOK, low=0.0, open_low=True)
-    noise: float = setting(0.4, "y = step + noise·ε, ε iid N(0, noise_std²)", NOTEBOOK, low=0.0)
-    noise_std: float = setting(0.5, "the standard deviation of ε", NOTEBOOK, low=0.0)
-    top: int = setting(50, "leading singular values reported and compared across snapshots",
-                       low=1)  # fmt: skip
-    ranks: tuple[int, ...] = setting((1, 5, 11, 21), "ranks r of the trig alignment; odd, so "
-                                     "no cos/sin pair is split", low=1)  # fmt: skip
-    low_columns: int = setting(64, "'lowest frequencies' = this many lowest trig functions "
-                               "(n/8)", low=1)  # fmt: skip
-    keep: int = setting(4, "leading left singular vectors kept for the plot", low=1)
-    decay_level: float = setting(0.01, "decay measure: first index with σ_i < decay_level·σ_1",
-                                 low=0.0, open_low=True)  # fmt: skip
-
-    def __post_init__(self) -> None:
-        check_fields(self)
-        if max(self.snapshots) > self.iterations:
-            raise ValueError(
-                f"snapshots must lie in 1..{self.iterations}, got {list(self.snapshots)}"
-            )
-
-
-SETTINGS: dict[str, Figure4Settings] = {
-    # seconds: the same network and measures at n = 64, three layers of 8 channels
-    "smoke": Figure4Settings(
-        n=64,
-        channels=8,
-        layers=3,
-        iterations=20,
-        snapshots=(1, 5, 20),
-        top=20,
-        ranks=(1, 5, 11),
-        low_columns=8,
-        keep=3,
-    ),
-    # the paper's own sizes: 3500 Adam steps of a tiny 1D net and 3 x 2 matrices 512 x 16384
-    "cpu": Figure4Settings(),
-    "paper": Figure4Settings(),
-}
 
 #: the two matrices measured at every snapshot: the true Jacobian and the notebook's
 MATRICES = ("true", "running_sum")
 LABELS = {"true": "true Jacobian", "running_sum": "notebook's running-sum matrix"}
-#: the two Adam runs: one optimiser throughout, or a fresh one per snapshot (the notebook)
+#: the runs: Adam with one optimiser throughout, or a fresh one per snapshot (the notebook);
+#: plain gradient descent (the caption) holds no state, so it has one run
 OPTIMISERS = {"continuous": "Adam continuous",
-              "restarted": "Adam restarted per snapshot (the notebook)"}  # fmt: skip
+              "restarted": "Adam restarted per snapshot (the notebook)",
+              "gd": "plain gradient descent (the caption)"}  # fmt: skip
 #: this project's thresholds: "changes only slightly" = top-`top` relative change at most
 SLIGHT_CHANGE = 0.25
 #: the top-k left singular subspaces compared between successive snapshots
@@ -131,7 +76,8 @@ def _measure(s: Figure4Settings) -> Snapshot:
 
 
 def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
-    """Fit the notebook's network to a noisy step by Adam; measure both matrices per snapshot.
+    """Fit the notebook's network to a noisy step (by Adam, or by plain gradient descent with
+    ``optimizer`` gd); measure both matrices per snapshot.
 
     The network and the noise take their seeds from ``seed`` by
     :func:`~untrained_cs.problems.derive_seed` (purposes ``generator`` and ``noise``).
@@ -150,24 +96,26 @@ def data(settings: Figure4Settings, seed: int = 0) -> dict[str, Any]:
     s = settings
     clean, y = noisy_step(s.n, s.noise, s.noise_std, derive_seed(seed, "noise"))
     continuous = _run(s, seed, y, restart=False)
-    restarted = _run(s, seed, y, restart=True)
+    # a restarted gradient descent is the same run: only Adam has a second one
+    restarted = {"restarted": _run(s, seed, y, restart=True)} if s.optimizer == "adam" else {}
     reference = spectrum_report(
         summation_matrix(s.n), s.top, s.ranks, s.low_columns, s.keep, s.decay_level
     )
     return {
         "settings": settings_dict(s), "seed": seed, "n": s.n,
         "parameters": s.layers * s.channels**2, **continuous,
-        "restarted": restarted, "summation_reference": reference,
+        **restarted, "summation_reference": reference, "setting": s.setting,
         "noise_energy": float(((y - clean) ** 2).mean()),
     }  # fmt: skip
 
 
 def _run(s: Figure4Settings, seed: int, y: Any, restart: bool) -> dict[str, Any]:
-    """One Adam fit from the seed's network and its measures: ``optimiser`` (a key of
+    """One fit from the seed's network and its measures: ``optimiser`` (a key of
     :data:`OPTIMISERS`), ``iterations``, ``matrices``, ``change_top``, ``change_shape``,
     ``subspace_angles`` and ``loss``."""
     net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(seed, "generator"))
-    losses, found = adam_fit(net, y, s.iterations, s.lr, s.snapshots, _measure(s), restart)
+    losses, found = notebook_fit(net, y, s.iterations, s.lr, s.snapshots, _measure(s), restart,
+                                 s.optimizer)  # fmt: skip
     its = sorted(found)
     mats = {key: [{"iteration": t, **found[t][key]} for t in its] for key in MATRICES}
     for snaps in mats.values():
@@ -180,7 +128,8 @@ def _run(s: Figure4Settings, seed: int, y: Any, restart: bool) -> dict[str, Any]
     }
     shape = {key: _shape_change(snaps, s.top) for key, snaps in mats.items()}
     return {
-        "optimiser": "restarted" if restart else "continuous", "iterations": its,
+        "optimiser": "gd" if s.optimizer == "gd" else "restarted" if restart else "continuous",
+        "iterations": its,
         "matrices": mats, "change_top": change, "change_shape": shape,
         "subspace_angles": angles, "loss": losses,
     }  # fmt: skip
@@ -230,7 +179,7 @@ def _reference(data: dict[str, Any], key: str, field: str) -> str:
 
 
 def _label(data: dict[str, Any], key: str) -> str:
-    """The matrix and the Adam run a row is about."""
+    """The matrix and the run a row is about."""
     return f"{LABELS[key]}; {OPTIMISERS[data.get('optimiser', 'continuous')]}"
 
 
@@ -351,31 +300,31 @@ def claims(data: dict[str, Any]) -> list[Claim]:
 def cost(settings: Figure4Settings) -> Cost:
     """Time a probe of the real workload at these sizes and scale it to the whole run.
 
-    The probe takes 20 Adam steps and one full snapshot (both matrices and their spectra);
-    each of the two runs (Adam continuous, Adam restarted per snapshot) is ``iterations``
-    steps plus one snapshot per entry of ``snapshots``.
+    The probe takes 20 steps and one full snapshot (both matrices and their spectra); each
+    run (Adam: continuous and restarted per snapshot; gradient descent: one) is
+    ``iterations`` steps plus one snapshot per entry of ``snapshots``.
     """
     s = settings
     net = Figure4Decoder(s.n, s.channels, s.layers, seed=derive_seed(0, "generator"))
     _, y = noisy_step(s.n, s.noise, s.noise_std, derive_seed(0, "noise"))
     probe_steps = min(20, s.iterations)
     start = time.perf_counter()
-    adam_fit(net, y, probe_steps, s.lr, (), _measure(s))
+    notebook_fit(net, y, probe_steps, s.lr, (), _measure(s), optimizer=s.optimizer)
     per_step = (time.perf_counter() - start) / probe_steps
     start = time.perf_counter()
     grad = {k: p.detach() * 0 for k, p in net.named_parameters() if k in net.mixing_names()}
     for m in (true_jacobian(net), notebook_matrix(net, grad)):
         left_singular(m, s.keep)
     per_snapshot = time.perf_counter() - start
-    # two runs: Adam continuous and Adam restarted per snapshot
-    seconds = 2 * (per_step * s.iterations + per_snapshot * len(s.snapshots))
+    runs = 2 if s.optimizer == "adam" else 1  # Adam: continuous and restarted per snapshot
+    seconds = runs * (per_step * s.iterations + per_snapshot * len(s.snapshots))
     n, p = s.n, net.mixing_count()
     # two float32 n x P matrices, one float64 copy, a vmapped chunk of 128 rows (grads and
     # their concatenation), the n x n Gram and its eigenvectors in float64
     peak = 2 * n * p * 4 + n * p * 8 + 2 * min(128, n) * p * 4 + 3 * n * n * 8
     return Cost(
         seconds=float(seconds), bytes=int(peak),
-        basis="timed 20 Adam steps and one snapshot at these sizes, scaled by the steps and "
+        basis="timed 20 steps and one snapshot at these sizes, scaled by the steps and "
         "snapshots; bytes: the dense matrices, one chunk and the Gram (estimate)",
     )  # fmt: skip
 

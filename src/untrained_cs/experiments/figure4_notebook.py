@@ -1,10 +1,11 @@
 """The authors' Figure-4 notebook as a procedure: its target, its Adam fit, its two matrices.
 
 The network is :class:`~untrained_cs.generators.Figure4Decoder`. The notebook fits it by
-Adam to a noisy step and, at chosen steps, computes a matrix with a Jacobian loop that never
-zeroes gradients: row i is the last loss gradient plus the running sum of the Jacobian's
-rows up to i (:func:`~untrained_cs.theory.jacobian.running_sum_jacobian`). Both that matrix
-and the true Jacobian with respect to the mixings are given here.
+Adam to a noisy step (the caption says gradient descent: :func:`notebook_fit` runs either)
+and, at chosen steps, computes a matrix with a Jacobian loop that never zeroes gradients:
+row i is the last loss gradient plus the running sum of the Jacobian's rows up to i
+(:func:`~untrained_cs.theory.jacobian.running_sum_jacobian`). Both that matrix and the true
+Jacobian with respect to the mixings are given here.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def noisy_step(n: int, noise: float, std: float, seed: int) -> tuple[torch.Tenso
     return clean.reshape(1, 1, n), (clean + noise * eps).reshape(1, 1, n)
 
 
-def adam_fit(
+def notebook_fit(
     net: Figure4Decoder,
     y: torch.Tensor,
     iterations: int,
@@ -53,8 +54,11 @@ def adam_fit(
     snapshots: Sequence[int],
     measure: Snapshot,
     restart: bool = False,
+    optimizer: str = "adam",
 ) -> tuple[list[float], dict[int, dict[str, Any]]]:
-    """Fit ``net`` to ``y`` by Adam on the mean squared error, all parameters trained.
+    """Fit ``net`` to ``y`` by Adam (the notebook's) or, with ``optimizer`` ``"gd"``, plain
+    gradient descent (no momentum; the caption's), on the mean squared error, all parameters
+    trained.
 
     With ``restart`` a fresh Adam (its moments and step count reset) starts after every
     snapshot, as the published notebook does: its fit function builds a new optimiser at
@@ -62,15 +66,23 @@ def adam_fit(
     snapshot steps are cumulative in both modes (this project's reading of the notebook's
     calls), so both runs are measured at the same steps.
 
-    The notebook's own loop (batch statistics in the norms, every parameter in one Adam), so
-    the fit engine is not used. After step t (t = 1, 2, …) for each t in ``snapshots``,
-    ``measure(t, net, g)`` is called with g the mixings' loss gradient of that step (still
-    held, as in the notebook, where the Jacobian loop starts from it).
+    The notebook's own loop (batch statistics in the norms, every parameter in one
+    optimiser), so the fit engine is not used. After step t (t = 1, 2, …) for each t in
+    ``snapshots``, ``measure(t, net, g)`` is called with g the mixings' loss gradient of that
+    step (still held, as in the notebook, where the Jacobian loop starts from it).
 
     Returns:
         ``(loss of every step, {t: measure's result})``.
     """
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    if optimizer not in ("adam", "gd"):
+        raise ValueError(f"optimizer must be adam or gd, got {optimizer!r}")
+
+    def new() -> torch.optim.Optimizer:
+        if optimizer == "gd":
+            return torch.optim.SGD(net.parameters(), lr=lr)
+        return torch.optim.Adam(net.parameters(), lr=lr)
+
+    opt = new()
     wanted = set(int(t) for t in snapshots)
     losses: list[float] = []
     found: dict[int, dict[str, Any]] = {}
@@ -78,7 +90,7 @@ def adam_fit(
     params = dict(net.named_parameters())
     for t in range(1, iterations + 1):
         if restart and t - 1 in wanted:
-            opt = torch.optim.Adam(net.parameters(), lr=lr)
+            opt = new()
         opt.zero_grad(set_to_none=False)
         loss = torch.mean((net() - y) ** 2)
         loss.backward()

@@ -86,7 +86,7 @@ def alignment(path: Path, data: dict[str, Any]) -> None:
     lax.axhline(data["noise_energy"], ls=":", color="grey", label="noise energy")
     for t in data["iterations"]:
         lax.axvline(t, lw=0.6, color="k", alpha=0.3)
-    lax.set_xlabel("Adam step")
+    lax.set_xlabel("step")
     lax.set_title("fit of the noisy step (snapshots marked)")
     lax.legend(fontsize=8)
     _save(fig, path)
@@ -110,7 +110,7 @@ def optimisers(path: Path, data: dict[str, Any], labels: dict[str, str]) -> None
     for t in data["iterations"]:
         axes[2].axvline(t, color="grey", lw=0.5, ls=":")
     axes[2].set_xscale("log")
-    axes[2].set_xlabel("Adam step")
+    axes[2].set_xlabel("step")
     axes[2].set_title("loss", fontsize=9)
     axes[2].legend(fontsize=7)
     _save(fig, path)
