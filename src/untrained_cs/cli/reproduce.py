@@ -96,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
                    **_shared_changes(n, args)} for n in names}  # fmt: skip
     settings = {n: experiment(n).settings(args.scale, changes[n]) for n in names}
     _check_scale(settings, args.scale, args.force)
+    for name in names:
+        if args.setting is not None and SHARED not in changes[name]:
+            sys.stderr.write(f"{name}: one setting (it declares no text/code difference); "
+                             f"--setting {args.setting} leaves it as it is\n")  # fmt: skip
     start = time.perf_counter()
     sections = []
     with staged_run(args.out, f"reproduce-{args.scale}", args.overwrite) as folder:

@@ -4,6 +4,13 @@ J = W diag(\sigma) V^T with \sigma_i^2 = \gamma^i and W the trigonometric basis;
 Gaussian A and x^* in the span of w_1..w_{m/3}, the minimum-norm estimate J (AJ)^+ y is
 compared with eq (7)'s right-hand side (without C) and eq (8)'s \gamma^{m/3}/(1-\gamma), and
 plain gradient descent from c = 0 (the fit engine) with the min-norm solution.
+
+One setting: the paper's text and the authors' code do not differ here, as there is no
+code. Section 3 gives the theorem (m >= 12) and its example (σ_i² = γ^i, γ "slightly below
+one", x^* in the span of w_1..w_{m/3}) and no sizes; MLI-lab/cs_deep_decoder holds code for
+Figures 1 and 5 only, and MLI-lab/overparameterized_convolutional_generators's linear
+least-squares notebook is that paper's denoising warm-up, not this compressive-sensing
+bound. ``reproduce --setting`` leaves this experiment as it is.
 """
 
 from __future__ import annotations
