@@ -195,6 +195,19 @@ def test_schedule_factor_warms_up_then_halves():
     assert not Schedule(warmup=4).annealed(np.arange(10**4)).any()
 
 
+def test_schedule_holds_the_peak_before_it_halves():
+    # the MRI default's shape: 6 iterations at the peak, then a halving every 3 down to 1/8
+    schedule = Schedule(warmup=2, hold=6, half_life=3, min_lr_ratio=0.125)
+    factors = [schedule.lr_factor(i) for i in range(20)]
+    assert factors[:2] == [0.5, 1.0] and factors[2:11] == [1.0] * 9
+    assert factors[11] == 0.5 and factors[14] == 0.25 and factors[17] == 0.125
+    assert [i for i in range(20) if schedule.lr_factor_changes(i)][2:] == [8, 11, 14, 17]
+    annealed = schedule.annealed(np.arange(20))
+    assert not annealed[:17].any() and annealed[17:].all()
+    with pytest.raises(ValueError, match="hold"):
+        Schedule(hold=-1).validate()
+
+
 def test_fit_steps_with_the_scheduled_rates():
     # Three Adam steps under a 4-iteration warm-up take the rates lr/4, 2lr/4, 3lr/4: the
     # same parameters as a hand-written loop with those rates.

@@ -306,7 +306,7 @@ def test_every_fit_keyword_is_known_and_routed_to_one_owner() -> None:
     state = init_state(g, op, y, max_iters=7, warmup=3, rule=StopRule(tol=0.5), device="cpu")
     assert state.settings.rule == StopRule(max_iters=7, tol=0.5)
     assert state.settings.schedule == Schedule(warmup=3)
-    with pytest.raises(ValueError, match="warmup and half_life must be >= 0"):
+    with pytest.raises(ValueError, match="warmup, hold and half_life must be >= 0"):
         init_state(g, op, y, half_life=-1, device="cpu")
 
 

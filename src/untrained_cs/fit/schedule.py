@@ -11,8 +11,9 @@ This module is the one place where a fit's rate is decided or changed. Each memb
   halved each time a divergence of the member is undone;
 * the rate its optimiser steps with: ``base[b]`` times the time schedule's factor at the
   member's own iteration (:meth:`Schedule.lr_factor`: a linear warm-up over the first
-  ``warmup`` iterations, then a halving every ``half_life`` iterations, 0: off, never below
-  ``min_lr_ratio``), and 0 once the member has stopped (it is frozen).
+  ``warmup`` iterations, ``hold`` iterations at the peak, then a halving every ``half_life``
+  iterations, 0: off, never below ``min_lr_ratio``), and 0 once the member has stopped (it
+  is frozen).
 
 Under a decaying time schedule the loss can keep shrinking by more than the stopping rule's
 ``tol`` per window long after the estimate has settled, so the schedule also says when a
@@ -51,12 +52,13 @@ class Schedule:
     threshold: float = 1e-2
     min_lr_ratio: float = 1e-4
     warmup: int = 0
+    hold: int = 0
     half_life: int = 0
 
     def validate(self) -> None:
         """Raise ``ValueError`` on settings the schedule cannot run with."""
-        if self.warmup < 0 or self.half_life < 0:
-            raise ValueError("warmup and half_life must be >= 0")
+        if self.warmup < 0 or self.hold < 0 or self.half_life < 0:
+            raise ValueError("warmup, hold and half_life must be >= 0")
 
     def lr_factor(self, iteration: int) -> float:
         """The time schedule's multiplier of the rate for the step of ``iteration``."""
@@ -67,7 +69,7 @@ class Schedule:
         it = np.asarray(iterations, dtype=np.int64)
         factor = np.ones(it.shape)
         if self.half_life:
-            halvings = np.maximum(it - self.warmup, 0) // self.half_life
+            halvings = np.maximum(it - self.warmup - self.hold, 0) // self.half_life
             factor = np.maximum(0.5**halvings, self.min_lr_ratio)
         if self.warmup:
             factor = np.where(it < self.warmup, (it + 1) / self.warmup, factor)
@@ -77,7 +79,8 @@ class Schedule:
         """Whether :meth:`lr_factor` differs at ``iteration`` from the iteration before."""
         if iteration < self.warmup:
             return True
-        return bool(self.half_life) and (iteration - self.warmup) % self.half_life == 0
+        since = iteration - self.warmup - self.hold
+        return bool(self.half_life) and since >= 0 and since % self.half_life == 0
 
     def annealed(self, iterations: np.ndarray) -> np.ndarray:
         """Per entry of ``iterations`` (own counts): whether the time schedule's factor is

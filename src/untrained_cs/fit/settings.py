@@ -43,7 +43,7 @@ class FitOptions(TypedDict, total=False):
         schedule: the learning-rate schedule (default
             :class:`~untrained_cs.fit.schedule.Schedule`); its fields as keywords
             (``plateau``, ``patience``, ``factor``, ``threshold``, ``min_lr_ratio``,
-            ``warmup``, ``half_life``) change the fit's copy; GD never cuts at a plateau.
+            ``warmup``, ``hold``, ``half_life``) change the fit's copy; GD never cuts at a plateau.
         device: ``"auto"`` (the default), ``"cpu"``, ``"cuda"``.
         max_restarts: divergences undone (step halved each time) before giving up (8).
         error: scorer, generator output → per-member MSE (normalised by the data
@@ -83,6 +83,7 @@ class FitOptions(TypedDict, total=False):
     threshold: float
     min_lr_ratio: float
     warmup: int
+    hold: int
     half_life: int
 
 
