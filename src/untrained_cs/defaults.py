@@ -26,10 +26,15 @@ HOLDOUT_FRACTION = 0.1
 #: - ``decay``: a linear warm-up over 100 iterations, then a halving every 300, no plateau
 #:   cuts; chosen for 64² CS images by the schedule search on camera, grass, brick and moon
 #:   at m = n/4 and n/10 (``python -m bench.schedules``, bench/RESULTS.md);
+#: - ``hold``: the peak rate for 800 iterations, then a halving every 40 until 1/100 of it,
+#:   where the fit stops (``annealed``, after 1100 iterations); chosen for the MRI default on
+#:   the embedded 256² slice at 8x (``python -m bench.mri_levers``, bench/RESULTS.md): it
+#:   converges in about a minute on 2 cores, where the plateau rule ran into its cap;
 #: - ``constant``: the rate never changes (GD's step; the paper's algorithm).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "plateau": {},
     "decay": {"warmup": 100, "half_life": 300, "plateau": False},
+    "hold": {"hold": 800, "half_life": 40, "min_lr_ratio": 0.01, "plateau": False},
     "constant": {"plateau": False},
 }
 #: the schedule of a problem kind and generator that names none (GD: ``constant``)
@@ -70,10 +75,17 @@ FIT_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
             "schedule": "decay",
         },
     },
-    # MRI: 5 x 32 deep decoder, Adam 0.05, 3000 iterations: sized for a few CPU minutes on the
-    # default 256² slice (bench/RESULTS.md); the paper's Figure 5 network is far wider.
+    # MRI: 5 x 32 deep decoder, Adam 0.05 held then annealed (the ``hold`` schedule): about a
+    # CPU minute on the default 256² slice (bench/RESULTS.md); the cap is never reached. The
+    # paper's Figure 5 network is far wider.
     "mri": {
-        "deep-decoder": {"channels": 32, "layers": 5, "lr": 0.05, "max_iters": 3000},
+        "deep-decoder": {
+            "channels": 32,
+            "layers": 5,
+            "lr": 0.05,
+            "max_iters": 3000,
+            "schedule": "hold",
+        },
         "dip": {"channels": None, "layers": None, "lr": 0.05, "max_iters": 3000},
     },
 }

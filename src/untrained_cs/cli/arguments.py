@@ -124,7 +124,8 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         choices=list(SCHEDULES),
         default=None,
         help=f"learning-rate schedule of the project recipe: decay (warm-up, then halving), "
-        f"plateau (halve when the loss stalls), constant (default: {dd['schedule']} for the "
+        f"hold (the peak, then fast halving: MRI), plateau (halve when the loss stalls), "
+        f"constant (default: {dd['schedule']} for the "
         f"deep decoder here; GD constant); a schedule other than the default starts from "
         f"Adam {ADAM_LR:g} unless --lr",
     )
