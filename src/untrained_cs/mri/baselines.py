@@ -20,13 +20,21 @@ from .data import MRIData
 from .fft import rss
 from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI
 
-#: weights relative to max|A^T y| the weighted baselines try (MRI-tuned, oracle-picked).
+#: weights relative to max|A^T y| the weighted baselines try (MRI-tuned, oracle-picked): on
+#: the embedded slice at 4x and 8x the oracle picks inside these (TV 3e-4…3e-3) or at the
+#: least-squares end (ℓ1 1e-6), not at an edge that cuts the baseline short.
 GRIDS: dict[str, tuple[float, ...]] = {
-    "l1_wavelet": (1e-4, 3e-4, 1e-3, 3e-3),
-    "tv": (3e-3, 1e-2, 3e-2, 1e-1),
+    "l1_wavelet": (1e-6, 1e-5, 1e-4, 1e-3),
+    "tv": (3e-4, 1e-3, 3e-3, 1e-2),
+}
+#: solver settings: run to convergence. The generic caps (100 FISTA, 200 PDHG iterations)
+#: stop 2–3.5 dB short on 256² multi-coil k-space (bench/RESULTS.md, "MRI baselines").
+OPTIONS: dict[str, dict[str, int]] = {
+    "l1_wavelet": {"max_iters": 1000},
+    "tv": {"max_iters": 1000},
 }
 
-__all__ = ["BASELINES", "GRIDS", "BaselineResult", "mri_baselines", "zero_filled"]
+__all__ = ["BASELINES", "GRIDS", "OPTIONS", "BaselineResult", "mri_baselines", "zero_filled"]
 
 
 class Problem(Protocol):
@@ -71,7 +79,7 @@ def mri_baselines(
         noise_std: the noise std of ``problem.y`` (E|n|² = σ² per entry; default the
             data's ``noise_std`` times the problem's scale), used by ``discrepancy``.
         grid: per method, relative weights (default :data:`GRIDS`); options: per method,
-            solver keyword arguments.
+            solver keyword arguments (over :data:`OPTIONS`).
 
     Returns:
         ``{name: BaselineResult}`` with ``zero_filled`` first; images cropped ``[h, w]``.
@@ -94,6 +102,6 @@ def mri_baselines(
         weight_choice=weight_choice,
         noise_std=noise_std,
         grid={**GRIDS, **(grid or {})},
-        options=options,
+        options={**OPTIONS, **(options or {})},
     )
     return {**out, **solved}

@@ -214,6 +214,13 @@ class MRIProblem(Problem):
 
         return GRIDS
 
+    @property
+    def baseline_options(self) -> Mapping[str, Mapping[str, Any]]:
+        """The MRI solvers run to convergence (:data:`~.baselines.OPTIONS`)."""
+        from .baselines import OPTIONS
+
+        return OPTIONS
+
     def stack(
         self, problems: Sequence[Problem], ensemble: int = 1
     ) -> tuple[Operator, torch.Tensor] | None:
