@@ -51,7 +51,7 @@ def test_two_channel_model_runs_on_data_without_maps():
 @pytest.mark.parametrize("model", ["sense", "2ch"])
 def test_classical_baselines_on_the_problem_operator_beat_zero_filling(model):
     problem = make_problem(simulate(default_image(48), coils=4), 4.0, seed=2, model=model)
-    grid = {"l1_wavelet": (1e-3,), "tv": (1e-2,)}
+    grid = {"l1_wavelet": (1e-6, 1e-3), "tv": (1e-2,)}
     res = mri_baselines(problem, ("min_norm", "l1_wavelet", "tv"), grid=grid)
     assert list(res) == ["zero_filled", "min_norm", "l1_wavelet", "tv"]
     assert res["zero_filled"].weight is None and res["tv"].weight_choice == "oracle"
@@ -59,7 +59,13 @@ def test_classical_baselines_on_the_problem_operator_beat_zero_filling(model):
     assert res["tv"].psnr > zf + 2.0 and res["tv"].image.shape == problem.target.shape
     if model == "2ch":  # A A^T is a projection: A^+ y = A^T y, the zero-filled coil images
         assert res["min_norm"].psnr == pytest.approx(zf, abs=1e-3)
-        assert res["l1_wavelet"].psnr >= zf  # coil phases: wavelets barely help at 48 x 48
+        # coil images with phase: converged ℓ1 at 1e-3 ends below zero-filling at 48 x 48, so
+        # the oracle takes 1e-6, near least squares (for 2ch: zero-filling), and ends at or
+        # above zero-filling
+        assert res["l1_wavelet"].weight < 1e-3 * float(
+            problem.operator.adjoint(problem.y).abs().max()
+        )
+        assert zf <= res["l1_wavelet"].psnr < zf + 1.0
     else:  # real image, 4 coils at 4x: 2n real measurements, least squares nearly exact
         assert res["min_norm"].psnr > zf + 15.0 and res["l1_wavelet"].psnr > zf + 10.0
 
