@@ -148,3 +148,13 @@ def test_a_fastmri_layout_file_round_trips_to_a_reconstruction_file(tmp_path, ca
         rec = f["reconstruction"][()]
     assert rec.shape == (1, 32, 32) and rec.dtype == np.float32  # the header's recon size
     assert np.array_equal(rec[0], np.load(out / "estimate.npy"))
+
+
+def test_headline_without_baselines_has_no_empty_comparison():
+    from untrained_cs.cli.mri import headline
+
+    m = {"psnr": 28.5, "best_psnr": 28.6, "best_iteration": 1050, "ssim": 0.9}
+    m |= {"iterations": 1100, "stop_reason": "annealed", "seconds": 55.0, "device": "cpu"}
+    assert headline(m).startswith("PSNR 28.50 dB (oracle best 28.60 at it 1050)")
+    base = {"baselines": {"tv": {"psnr": 34.5}}}
+    assert headline({**m, **base}).startswith("PSNR 28.50 dB (tv 34.50; tv is better; oracle")

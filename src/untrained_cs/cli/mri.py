@@ -123,8 +123,9 @@ def headline(metrics: dict[str, Any]) -> str:
     best = max(base.items(), key=lambda kv: kv[1]["psnr"] or -1e9, default=None)
     beaten = best is not None and (best[1]["psnr"] or -1e9) > metrics["psnr"]
     verdict = f"; {best[0]} is better" if beaten and best else ""
+    compared = f"{others}{verdict}; " if others else ""
     return (
-        f"PSNR {metrics['psnr']:.2f} dB ({others}{verdict}; oracle best "
+        f"PSNR {metrics['psnr']:.2f} dB ({compared}oracle best "
         f"{metrics['best_psnr']:.2f} at it {metrics['best_iteration']}), SSIM "
         f"{metrics['ssim']:.3f}, {metrics['iterations']} iterations "
         f"({metrics['stop_reason']}), {metrics['seconds']:.1f} s on {metrics['device']}"
