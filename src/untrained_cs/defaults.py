@@ -28,8 +28,9 @@ HOLDOUT_FRACTION = 0.1
 #:   at m = n/4 and n/10 (``python -m bench.schedules``, bench/RESULTS.md);
 #: - ``hold``: the peak rate for 800 iterations, then a halving every 40 until 1/100 of it,
 #:   where the fit stops (``annealed``, after 1100 iterations); chosen for the MRI default on
-#:   the embedded 256² slice at 8x (``python -m bench.mri_levers``, bench/RESULTS.md): it
-#:   converges in about a minute on 2 cores, where the plateau rule ran into its cap;
+#:   the embedded 256² slice at 8x (``python -m bench.mri_levers``; times in
+#:   bench/RESULTS.md): it converges in 1100 iterations, where the plateau rule ran into
+#:   its 3000-iteration cap;
 #: - ``constant``: the rate never changes (GD's step; the paper's algorithm).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "plateau": {},
@@ -75,9 +76,9 @@ FIT_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
             "schedule": "decay",
         },
     },
-    # MRI: 5 x 32 deep decoder, Adam 0.05 held then annealed (the ``hold`` schedule): about a
-    # CPU minute on the default 256² slice (bench/RESULTS.md); the cap is never reached. The
-    # paper's Figure 5 network is far wider.
+    # MRI: 5 x 32 deep decoder, Adam 0.05 held then annealed (the ``hold`` schedule): sized
+    # for a first result soon on a CPU for the default 256² slice (times in
+    # bench/RESULTS.md); the cap is never reached. The paper's Figure 5 network is far wider.
     "mri": {
         "deep-decoder": {
             "channels": 32,

@@ -14,11 +14,10 @@ already stored as done are skipped, so running a sweep again continues it, and a
 edited with new axis values runs only the new fits. A task that raises is retried
 ``retries`` times, then its fits are stored as failed with the error; the sweep goes on.
 
-Tasks run in this process by default (:class:`InProcess`); any :class:`Executor` can run
-them instead (:class:`~untrained_cs.sweeps.distributed.DaskExecutor`: a Dask cluster).
-Whatever runs them, the process calling :func:`run_sweep` is the only writer of the store:
-a task's :class:`Outcome` (metrics and, when kept, estimates as numpy) comes back to it and
-is stored in one transaction.
+Tasks run in this process by default (:class:`InProcess`) or on any :class:`Executor`
+(:class:`~untrained_cs.sweeps.distributed.DaskExecutor`: a Dask cluster). The process
+calling :func:`run_sweep` is the only writer of the store: a task's :class:`Outcome`
+(metrics and, when kept, estimates as numpy) comes back to it, stored in one transaction.
 """
 
 from __future__ import annotations
