@@ -28,9 +28,8 @@ HOLDOUT_FRACTION = 0.1
 #:   at m = n/4 and n/10 (``python -m bench.schedules``, bench/RESULTS.md);
 #: - ``hold``: the peak rate for 800 iterations, then a halving every 40 until 1/100 of it,
 #:   where the fit stops (``annealed``, after 1100 iterations); chosen for the MRI default on
-#:   the embedded 256² slice at 8x (``python -m bench.mri_levers``; times in
-#:   bench/RESULTS.md): it converges in 1100 iterations, where the plateau rule ran into
-#:   its 3000-iteration cap;
+#:   the embedded 256² slice at 8x (bench/RESULTS.md, issue 23 item 6), where the plateau
+#:   rule ran into its 3000-iteration cap;
 #: - ``constant``: the rate never changes (GD's step; the paper's algorithm).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "plateau": {},

@@ -20,15 +20,14 @@ from .data import MRIData
 from .fft import rss
 from .operators import MultiCoilMRI, MultiCoilTwoChannelMRI
 
-#: weights relative to max|A^T y| the weighted baselines try (MRI-tuned, oracle-picked): on
-#: the embedded slice at 4x and 8x the oracle picks inside these (TV 3e-4…3e-3) or at the
-#: least-squares end (ℓ1 1e-6), not at an edge that cuts the baseline short.
+#: weights relative to max|A^T y| the weighted baselines try (MRI-tuned, oracle-picked);
+#: they reach down to near least squares, which the noiseless embedded slice rewards.
 GRIDS: dict[str, tuple[float, ...]] = {
     "l1_wavelet": (1e-6, 1e-5, 1e-4, 1e-3),
     "tv": (3e-4, 1e-3, 3e-3, 1e-2),
 }
 #: solver settings: run to convergence. The generic caps (100 FISTA, 200 PDHG iterations)
-#: stop 2–3.5 dB short on 256² multi-coil k-space (bench/RESULTS.md, "MRI baselines").
+#: stop 2.5–3.5 dB short on the 256² slice at 8x (bench/RESULTS.md, issue 23 item 6).
 OPTIONS: dict[str, dict[str, int]] = {
     "l1_wavelet": {"max_iters": 1000},
     "tv": {"max_iters": 1000},
