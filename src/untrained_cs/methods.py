@@ -66,6 +66,9 @@ class GeneratorFit:
     #: K > 1: K generators from K member seeds, fitted in one batch; the estimate is their
     #: mean (an ensemble), scored, stopped and selected as one
     ensemble: int = 1
+    #: a TV term in the fit's loss, its weight relative to max|Aᵀy| (0: the paper's loss;
+    #: None: the problem kind's default)
+    tv_weight: float | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, int):
@@ -76,6 +79,10 @@ class GeneratorFit:
             math.isfinite(self.output_scale) and self.output_scale > 0
         ):
             raise ValueError(f"output_scale must be a finite number > 0, got {self.output_scale}")
+        if self.tv_weight is not None and not (
+            math.isfinite(self.tv_weight) and self.tv_weight >= 0
+        ):
+            raise ValueError(f"tv_weight must be a finite number >= 0, got {self.tv_weight}")
         if self.kernel_width is not None:
             if self.generator != "two-layer":
                 raise ValueError("kernel_width applies to the two-layer generator only")
@@ -119,7 +126,7 @@ class GeneratorFit:
         the data carry noise, which decides what ``stop="auto"`` means)."""
         d = fit_defaults(problem_kind, self.generator, self.optimizer, self.recipe, self.schedule)
         d["stop"] = NOISY_DEFAULT if noisy else "converge"
-        keys = ("channels", "layers", "lr", "max_iters", "schedule")
+        keys = ("channels", "layers", "lr", "max_iters", "schedule", "tv_weight")
         changes = {k: d[k] for k in keys if k in d}
         unset: dict[str, Any] = {k: v for k, v in changes.items() if getattr(self, k) is None}
         if self.stop == "auto":
@@ -129,11 +136,12 @@ class GeneratorFit:
     def rule_overrides(self) -> dict[str, Any]:
         """The fit engine's keywords of this method: its stopping rule and schedule
         settings (see :data:`RECIPES`)."""
+        tv = {"tv_weight": self.tv_weight} if self.tv_weight else {}
         if self.recipe == "published":
             return {"max_iters": self.max_iters, "tol": _NEVER, "loss_floor": _NEVER,
-                    "plateau": False}  # fmt: skip
+                    "plateau": False, **tv}  # fmt: skip
         return {"max_iters": self.max_iters, "tol": self.tol, "loss_floor": self.loss_floor,
-                **SCHEDULES[self.schedule or "plateau"]}  # fmt: skip
+                **SCHEDULES[self.schedule or "plateau"], **tv}  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, **dataclasses.asdict(self)}
@@ -148,6 +156,8 @@ class GeneratorFit:
             del d["output_scale"]
         if self.ensemble == 1:
             del d["ensemble"]
+        if not self.tv_weight:
+            del d["tv_weight"]
         if self.schedule in (None, self._legacy_schedule):
             del d["schedule"]
         return d

@@ -45,6 +45,7 @@ def method_spec(args: argparse.Namespace) -> GeneratorFit:
         getattr(args, "recipe", "project"),  # resume.json of earlier versions has none
         schedule=getattr(args, "schedule", None),
         ensemble=getattr(args, "ensemble", None) or 1,
+        tv_weight=getattr(args, "tv_weight", None),  # resume.json of earlier versions has none
     )
 
 

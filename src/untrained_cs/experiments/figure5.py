@@ -131,7 +131,7 @@ def fit_method(settings: Figure5Settings, problem: Problem) -> GeneratorFit:
     method = GeneratorFit("deep-decoder", settings.channels, settings.layers, lr=settings.lr,
                           max_iters=settings.iterations, stop="converge",
                           recipe=settings.recipe, output_scale=1.0,
-                          input_side=settings.input_side)  # fmt: skip
+                          input_side=settings.input_side, tv_weight=0.0)  # fmt: skip
     if settings.scaling == "norm":
         return replace(method, output_scale=norm_scale(problem, method))
     return replace(method, output_scale=problem.mri.output_scale(settings.coil_peak))

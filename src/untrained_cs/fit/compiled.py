@@ -1,6 +1,10 @@
 """An iteration's work, compiled: the forward pass and the Adam update (``torch.compile``).
 
-With ``compile=True`` the pass G(θ) → A G(θ) − y → ½‖·‖² per member goes through
+The loss per member is ½‖A G(θ) − y‖² (over the fitted entries), plus λ_b TV(G(θ)) when the
+fit has a TV term (:attr:`~untrained_cs.fit.settings.FitSettings.tv_weight`; TV smoothed by
+:data:`TV_EPS`, so that a flat pixel has a gradient).
+
+With ``compile=True`` the pass G(θ) → A G(θ) − y → loss per member goes through
 ``torch.compile`` (TorchInductor), which fuses the generator's elementwise chain (upsample,
 ReLU, channel norm, sigmoid) and the loss into fewer passes over memory, forward and
 backward (autograd runs through the compiled graph), and Adam's update becomes one fused
@@ -25,7 +29,11 @@ import torch
 
 from ..generators.base import Generator
 from ..operators.base import Operator
+from ..solvers.tv import total_variation
 from .inputs import squared_norms
+
+#: the smoothing of the fit's TV term: √(|∇G|² + TV_EPS) per pixel (images peak near 1)
+TV_EPS = 1e-8
 
 #: why compilation was given up in this process (None: not given up)
 _failure: str | None = None
@@ -38,6 +46,7 @@ def forward_pass(
     operator: Operator,
     y: torch.Tensor,
     keep: torch.Tensor | None = None,
+    tv: torch.Tensor | None = None,
     *,
     compile: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -46,10 +55,11 @@ def forward_pass(
     Args:
         generator, operator, y: the compute batch's modules and measurements.
         keep: the fitted entries' mask under a hold-out (None: every entry is fitted).
+        tv: the TV term's weight per member ``[b]`` (None: no TV term).
         compile: run the pass through ``torch.compile`` (falls back to eager, with one
             warning per process, where compilation fails).
     """
-    return _call(_pass, compile, generator, operator, y, keep)
+    return _call(_pass, compile, generator, operator, y, keep, tv)
 
 
 def adam_update(
@@ -102,11 +112,17 @@ def compile_failure() -> str | None:
 
 
 def _pass(
-    generator: Generator, operator: Operator, y: torch.Tensor, keep: torch.Tensor | None
+    generator: Generator,
+    operator: Operator,
+    y: torch.Tensor,
+    keep: torch.Tensor | None,
+    tv: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     out = generator()
     residual = operator.matvec(out) - y
     loss = 0.5 * squared_norms(residual if keep is None else residual * keep)
+    if tv is not None:
+        loss = loss + tv * total_variation(out, out.dim() - 2, eps=TV_EPS).to(loss.dtype)
     return out, residual, loss
 
 

@@ -103,7 +103,7 @@ def _advance(state: FitState, callback: Callback | None) -> bool:
         starts = state.stop.starts
     w = state.work
     out, residual, loss_b = forward_pass(
-        w.generator, w.operator, w.y, w.keep, compile=state.settings.compile
+        w.generator, w.operator, w.y, w.keep, w.tv, compile=state.settings.compile
     )
     checked = it % rule.check_every == 0 or any(it - s >= rule.max_iters for s in starts)
     logs = early_logs(rule.check_every)

@@ -54,6 +54,7 @@ class Work:
         opt: its optimiser (rates 0 for stopped members); snapshot: its state at the last
             good check (for undoing a divergence).
         keep, held: the hold-out masks of these members (None without a hold-out).
+        tv: the TV term's weight of these members ``[b]`` (None: no TV term).
     """
 
     index: np.ndarray
@@ -65,6 +66,7 @@ class Work:
     snapshot: list[torch.Tensor]
     keep: torch.Tensor | None = None
     held: torch.Tensor | None = None
+    tv: torch.Tensor | None = None
 
     @property
     def size(self) -> int:
@@ -91,6 +93,7 @@ class Work:
             snapshot=[s.index_select(0, idx) for s in self.snapshot],
             keep=_rows(self.keep, idx),
             held=_rows(self.held, idx),
+            tv=_rows(self.tv, idx),
         )
 
 
@@ -121,6 +124,7 @@ class FitState(Protocol):
     device: torch.device
     y: torch.Tensor
     truth: torch.Tensor | None
+    tv: torch.Tensor | None
 
 
 def is_full(state: FitState) -> bool:
@@ -146,7 +150,7 @@ def admit_queued(state: FitState, cap: int) -> np.ndarray:
     sync(state)  # the leaving (stopped) members' final rows reach the full modules
     # (a queue is never combined with a hold-out: the masks need not follow)
     whole = whole_batch(state.generator, state.operator, state.y, state.truth, state.opt,
-                        full_snapshot(state))  # fmt: skip
+                        full_snapshot(state), tv=state.tv)  # fmt: skip
     sub = whole.select(np.union1d(running, new))
     if sub is None:
         raise ValueError(f"{type(state.operator).__name__} cannot be split by member")
@@ -235,7 +239,8 @@ def whole_batch(
     snapshot: list[torch.Tensor],
     keep: torch.Tensor | None = None,
     held: torch.Tensor | None = None,
+    tv: torch.Tensor | None = None,
 ) -> Work:
     """The compute batch of all members, on the fit's own modules (nothing copied)."""
     index = np.arange(generator.batch, dtype=np.int64)
-    return Work(index, generator, operator, y, truth, opt, snapshot, keep, held)
+    return Work(index, generator, operator, y, truth, opt, snapshot, keep, held, tv)

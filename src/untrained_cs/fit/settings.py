@@ -10,6 +10,7 @@ the learning-rate schedule (:class:`~untrained_cs.fit.schedule.Schedule`) are ke
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -57,6 +58,8 @@ class FitOptions(TypedDict, total=False):
             own start). Needs an operator that can be split by member and no hold-out.
         compile: run each iteration's forward pass (generator, operator, loss) through
             ``torch.compile`` (:mod:`~untrained_cs.fit.compiled`; default False).
+        tv_weight: add λ_b TV(G(θ)) to each member's loss, λ_b = tv_weight × max|Aᵀy_b|
+            (the TV solver's weight scale); default 0, the paper's loss.
     """
 
     truth: torch.Tensor | None
@@ -71,6 +74,7 @@ class FitOptions(TypedDict, total=False):
     compact: bool
     cap: int | None
     compile: bool
+    tv_weight: float
     max_iters: int
     tol: float
     window: int
@@ -101,6 +105,8 @@ class FitSettings:
         cap: the most members computed at once (None: all); the others wait in the
             queue (``stop.queued``) until places free up.
         compile: the forward pass runs compiled (``torch.compile``).
+        tv_weight: a TV term λ_b TV(G(θ)) in the loss, λ_b = tv_weight × max|Aᵀy_b| per
+            member (0: none, the paper's loss).
     """
 
     optimizer: str = "adam"
@@ -110,6 +116,7 @@ class FitSettings:
     compact_at: float = COMPACT_AT
     cap: int | None = None
     compile: bool = False
+    tv_weight: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain values (the rule and the schedule as dicts)."""
@@ -121,6 +128,7 @@ class FitSettings:
             "compact_at": self.compact_at,
             "cap": self.cap,
             "compile": self.compile,
+            "tv_weight": self.tv_weight,
         }
 
     @classmethod
@@ -134,6 +142,7 @@ class FitSettings:
             compact_at=float(d.get("compact_at", COMPACT_AT)),
             cap=d.get("cap"),
             compile=bool(d.get("compile", False)),
+            tv_weight=float(d.get("tv_weight", 0.0)),
         )
 
 
@@ -168,6 +177,9 @@ def fit_settings(options: FitOptions, batch: int) -> FitSettings:
         raise ValueError("a fit with a queue (cap) cannot use the hold-out rule")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    tv_weight = float(options.get("tv_weight", 0.0))
+    if not (math.isfinite(tv_weight) and tv_weight >= 0):
+        raise ValueError(f"tv_weight must be a finite number >= 0, got {tv_weight}")
     return FitSettings(
         optimizer=optimizer,
         rule=rule,
@@ -176,4 +188,5 @@ def fit_settings(options: FitOptions, batch: int) -> FitSettings:
         compact_at=COMPACT_AT if compact else 0.0,
         cap=None if queue is None else int(queue),
         compile=bool(options.get("compile", False)),
+        tv_weight=tv_weight,
     )

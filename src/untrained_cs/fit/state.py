@@ -43,6 +43,16 @@ from .stopping import StopState
 History = ckpt.History
 
 
+def tv_weights(operator: Operator, y: torch.Tensor, relative: float) -> torch.Tensor | None:
+    """The TV term's weight per member ``[B]``: ``relative`` × max|Aᵀy_b| (the scale the
+    TV solver's weights are given in), None when ``relative`` is 0."""
+    if relative == 0:
+        return None
+    with torch.no_grad():
+        peak = operator.adjoint(y).abs().reshape(y.shape[0], -1).amax(dim=1)
+    return (relative * peak).float()
+
+
 @dataclass
 class FitState:
     """A fit between two iterations (see module docstring).
@@ -66,6 +76,8 @@ class FitState:
             plain comparison.
         holdout: the hold-out rule's entries and best iterate (None: every entry is fitted).
         settled: the settled rule's references (None: another rule ends the fit).
+        tv: the TV term's weight per member ``[B]``, ``settings.tv_weight`` × max|Aᵀy_b|
+            (None: no TV term).
     """
 
     generator: Generator
@@ -86,6 +98,7 @@ class FitState:
     error: Callable[[torch.Tensor], torch.Tensor] | None = None
     holdout: Holdout | None = None
     settled: Settled | None = None
+    tv: torch.Tensor | None = None
 
     @classmethod
     def start(
@@ -117,6 +130,7 @@ class FitState:
         opt = OPTIMIZERS[settings.optimizer](params, torch.as_tensor(rates.base, device=device))
         opt.compiled = settings.compile
         keep, held = (None, None) if holdout is None else (holdout.keep, holdout.held)
+        tv = tv_weights(operator, y, settings.tv_weight)
         state = cls(
             generator=generator,
             operator=operator,
@@ -128,11 +142,12 @@ class FitState:
             stop=stop,
             rates=rates,
             restarts=np.zeros(generator.batch, dtype=np.int64),
-            work=whole_batch(generator, operator, y, truth, opt, opt.snapshot(), keep, held),
+            work=whole_batch(generator, operator, y, truth, opt, opt.snapshot(), keep, held, tv),
             log={"iteration": [], "loss": [], "lr": [], "mse": [], "compute_batch": []},
             rng_state=torch.get_rng_state(),
             holdout=holdout,
             settled=settled,
+            tv=tv,
         )
         rates.apply(state)
         return state

@@ -59,17 +59,22 @@ def gradient_adjoint(q: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _pixel_norm(g: torch.Tensor, couple_channels: bool) -> torch.Tensor:
+def _pixel_norm(g: torch.Tensor, couple_channels: bool, eps: float = 0.0) -> torch.Tensor:
     """The Euclidean norm of each pixel's gradient ``g`` ``[ndim, B, C, ...]``: over the
-    gradient axis, and with ``couple_channels`` over the channels too (kept as size 1)."""
+    gradient axis, and with ``couple_channels`` over the channels too (kept as size 1);
+    ``eps`` > 0 gives √(|g|² + eps)."""
     sq = g.abs().square().sum(0)
-    return (sq.sum(1, keepdim=True) if couple_channels else sq).sqrt()
+    sq = sq.sum(1, keepdim=True) if couple_channels else sq
+    return (sq + eps).sqrt() if eps > 0 else sq.sqrt()
 
 
-def total_variation(x: torch.Tensor, ndim: int = 2, couple_channels: bool = False) -> torch.Tensor:
+def total_variation(
+    x: torch.Tensor, ndim: int = 2, couple_channels: bool = False, eps: float = 0.0
+) -> torch.Tensor:
     """Isotropic TV(x) = Σ_pixels ||(∇x)_pixel||_2 per member ``[B]`` (channels summed, or
-    coupled in one norm per pixel)."""
-    norm = _pixel_norm(gradient(x, ndim), couple_channels)
+    coupled in one norm per pixel). ``eps`` > 0 smooths each norm to √(|∇x|² + eps), which
+    has a gradient at flat pixels (for a TV term fitted by autograd)."""
+    norm = _pixel_norm(gradient(x, ndim), couple_channels, eps)
     return norm.reshape(x.shape[0], -1).sum(1)
 
 
