@@ -10,46 +10,48 @@ named lever. ``--volume`` instead runs ``untrained-cs mri --slices all`` (the bu
 10-slice brain at ``--size``²) and reports fastMRI's volume scores of the fit and the
 baselines. One JSON row per method: PSNR, SSIM, iterations, stop reason, seconds.
 
-Two levers are not library options and live here: ``projection`` (the default fit, then
-the data-consistent projection x = G + A⁺(y − A G) by CG) and ``tv term`` (the default fit
-with λ·TV(G) added to its loss, λ relative to max|Aᵀy|).
+One lever is not a library option and lives here: ``projection`` (the default fit, then
+the data-consistent projection x = G + A⁺(y − A G) by CG). The TV term in the fit's loss is
+the library's ``tv_weight`` (λ = tv_weight × max|Aᵀy|); the levers name its weight. On the
+volume, the levers that are ``mri`` flags run (:data:`VOLUME_FLAGS`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from untrained_cs.fit import compiled
 from untrained_cs.methods import GeneratorFit, Solver
 from untrained_cs.pipeline import run
 from untrained_cs.problems import MRIMeasurement, MRISignal, ProblemSpec, build
 from untrained_cs.runtime import tune_process
 from untrained_cs.solvers.least_squares import min_norm
-from untrained_cs.solvers.tv import gradient
 
-#: the weight of the ``tv term`` lever relative to max|Aᵀy| (the best of 1e-3, 3e-3, 1e-2
-#: on the 128² slice at 8x, tried with the last row and column left out of the TV)
-TV_TERM = 3e-3
-
-#: lever name → GeneratorFit fields (the bench-only levers run the default fit)
+#: lever name → GeneratorFit fields (``projection`` runs the default fit)
 LEVERS: dict[str, dict[str, Any]] = {
     "decoder default": {},
-    "previous default (plateau, 3000 cap)": {"schedule": "plateau", "lr": 0.05},
+    "no tv term": {"tv_weight": 0.0},
+    "tv term 1e-3": {"tv_weight": 1e-3},
+    "tv term 1e-2": {"tv_weight": 1e-2},
+    "previous default (plateau, 3000 cap)": {"schedule": "plateau", "lr": 0.05, "tv_weight": 0.0},
     "wider 5 x 64": {"channels": 64},
     "ensemble 4 x 32": {"ensemble": 4},
     "projection": {},
-    "tv term": {},
+}
+#: the levers the volume runs, as ``untrained-cs mri`` flags
+VOLUME_FLAGS: dict[str, list[str]] = {
+    "decoder default": [],
+    "no tv term": ["--tv-weight", "0"],
+    "tv term 1e-3": ["--tv-weight", "1e-3"],
+    "tv term 1e-2": ["--tv-weight", "1e-2"],
 }
 
 
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             cell = {"acceleration": acceleration, "mask": mask, "size": args.size,
                     **({"snr": args.snr} if args.snr is not None else {})}  # fmt: skip
             if args.volume:
-                _volume(cell, args.no_baselines)
+                _volume(cell, args.levers, args.no_baselines)
             else:
                 _slice(cell, args.levers, args.no_baselines)
     return 0
@@ -85,8 +87,7 @@ def _slice(cell: dict[str, Any], levers: list[str], no_baselines: bool) -> None:
             rec = run(problem, Solver(name, "oracle"), device="cpu")
             _print({**cell, "method": name, **_scores(rec.metrics)})
     for lever in levers:
-        with _tv_term(problem) if lever == "tv term" else contextlib.nullcontext():
-            rec = run(problem, GeneratorFit(**LEVERS[lever]), device="cpu")
+        rec = run(problem, GeneratorFit(**LEVERS[lever]), device="cpu")
         row = {**cell, "method": lever, **_scores(rec.metrics)}
         if lever == "projection":
             start = time.perf_counter()
@@ -104,43 +105,31 @@ def _projection(problem: Any, estimate: torch.Tensor) -> tuple[float, float]:
     return mri.score(mri.images(x)[0])
 
 
-@contextlib.contextmanager
-def _tv_term(problem: Any) -> Iterator[None]:
-    """The fit's loss with ``TV_TERM`` × max|Aᵀy| × isotropic TV(G) added."""
-    weight = TV_TERM * float(problem.operator.adjoint(problem.y).abs().max())
-    original: Callable[..., Any] = compiled._pass
-
-    def with_tv(generator: Any, operator: Any, y: torch.Tensor, keep: Any) -> Any:
-        out, residual, loss = original(generator, operator, y, keep)
-        # the TV solver's differences; smoothed, since √ has no gradient at a flat pixel
-        tv = (gradient(out).square().sum(0) + 1e-8).sqrt().flatten(1).sum(1)
-        return out, residual, loss + weight * tv
-
-    compiled._pass = with_tv
-    try:
-        yield
-    finally:
-        compiled._pass = original
-
-
-def _volume(cell: dict[str, Any], no_baselines: bool) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "run"
-        command = [sys.executable, "-m", "untrained_cs.cli", "mri", "--slices", "all", "--quiet",
-                   "--size", str(cell["size"]), "--acceleration", str(cell["acceleration"]),
-                   "--mask", cell["mask"], "--out", str(out)]  # fmt: skip
-        if no_baselines:
-            command += ["--baselines", "zero_filled"]
-        subprocess.run(command, check=True)
-        metrics = json.loads((out / "metrics.json").read_text())
-    fit = metrics["volume"]
-    iterations = [s["iterations"] for s in metrics["per_slice"]]
-    reasons = sorted({s["stop_reason"] for s in metrics["per_slice"]})
-    _print({**cell, "method": "decoder default (volume)", **_rounded(fit),
-            "iterations": f"{min(iterations)}-{max(iterations)}", "stop_reason": reasons,
-            "seconds": metrics["seconds"]})  # fmt: skip
-    for name, base in (metrics.get("baselines") or {}).items():
-        _print({**cell, "method": f"{name} (volume)", **_rounded(base)})
+def _volume(cell: dict[str, Any], levers: list[str], no_baselines: bool) -> None:
+    """Each lever of :data:`VOLUME_FLAGS` as one ``mri --slices all`` run; the baselines
+    with the first of them (or zero-filled only)."""
+    runs = [lever for lever in levers if lever in VOLUME_FLAGS]
+    for n, lever in enumerate(runs):
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "run"
+            command = [sys.executable, "-m", "untrained_cs.cli", "mri", "--slices", "all",
+                       "--quiet", "--size", str(cell["size"]), "--acceleration",
+                       str(cell["acceleration"]), "--mask", cell["mask"], "--out", str(out),
+                       *VOLUME_FLAGS[lever]]  # fmt: skip
+            if no_baselines or n > 0:
+                command += ["--baselines", "zero_filled"]
+            else:
+                command += ["--baselines", "zero_filled,l1_wavelet,tv"]
+            subprocess.run(command, check=True)
+            metrics = json.loads((out / "metrics.json").read_text())
+        iterations = [s["iterations"] for s in metrics["per_slice"]]
+        reasons = sorted({s["stop_reason"] for s in metrics["per_slice"]})
+        _print({**cell, "method": f"{lever} (volume)", **_rounded(metrics["volume"]),
+                "iterations": f"{min(iterations)}-{max(iterations)}", "stop_reason": reasons,
+                "seconds": metrics["seconds"]})  # fmt: skip
+        if n == 0:
+            for name, base in (metrics.get("baselines") or {}).items():
+                _print({**cell, "method": f"{name} (volume)", **_rounded(base)})
 
 
 def _rounded(m: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,21 @@ def test_mri_reads_a_fastmri_file(tmp_path, capsys):
     assert metrics["baselines"] == {}
 
 
+def test_mri_defaults_tv_term_and_quick_baselines(tmp_path, capsys):
+    """A default run fits with the MRI TV term and compares with zero-filling and least
+    squares; ``--baselines all`` adds ℓ1 and TV, ``--tv-weight 0`` fits the paper's loss."""
+    argv = ["mri", *FAST, "--acceleration", "4", "--max-iters", "20", "--json"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics["baselines"]) == {"zero_filled", "min_norm"}
+    assert metrics["method"]["tv_weight"] == 3e-3
+    argv += ["--tv-weight", "0", "--baselines", "all"]
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics["baselines"]) == {"zero_filled", "min_norm", "l1_wavelet", "tv"}
+    assert "tv_weight" not in metrics["method"]
+
+
 def _bad_h5(tmp_path):
     path = tmp_path / "nok.h5"
     with h5py.File(path, "w") as f:
@@ -74,6 +89,8 @@ def _bad_h5(tmp_path):
         (["--coils", "2000000"], "fewer --coils"),
         (["--size", "100000"], "smaller --size"),
         (["--baselines", "sparse"], "--baselines"),
+        (["--tv-weight", "-1"], "--tv-weight: must be >= 0"),
+        (["--tv-weight", "inf"], "--tv-weight"),
         (["--snr", "nan"], "--snr"),
         (["--mask", "radial"], "invalid choice"),
     ],

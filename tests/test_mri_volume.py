@@ -28,7 +28,10 @@ def test_batched_slices_match_one_slice_at_a_time(tmp_path, model):
     ]
     # one output scale for the batch (a generator has one): given, so the single fits too
     scale = float(np.median([p.output_scale() for p in problems]))
-    method = GeneratorFit(channels=8, layers=3, max_iters=30, output_scale=scale)
+    # the paper's loss: the default TV term's kink (√(|∇G|² + 1e-8)) amplifies the batch's
+    # float32 rounding at flat pixels to ~1e-3 over 30 iterations; test_fit_tv_term checks
+    # that its weights follow the members
+    method = GeneratorFit(channels=8, layers=3, max_iters=30, output_scale=scale, tv_weight=0.0)
     batch = run_batch(problems, method, device="cpu")
     for p, rec in zip(problems, batch, strict=True):
         alone = run(p, method, device="cpu")

@@ -136,6 +136,14 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         help=f"learning rate (default: Adam {dd['lr']:g} for the deep decoder; GD 1/L estimate)",
     )
     g.add_argument(
+        "--tv-weight",
+        type=number(0.0),
+        default=None,
+        metavar="W",
+        help="add W x max|A^T y| x TV(G) to the fit's loss (0: the paper's loss; default "
+        f"{dd.get('tv_weight', 0):g} here, 0 under --recipe published)",
+    )
+    g.add_argument(
         "--max-iters",
         type=positive(int),
         default=None,
@@ -230,7 +238,7 @@ def add_baseline_arguments(p: argparse.ArgumentParser, default: str) -> None:
     g.add_argument(
         "--baselines",
         default=default,
-        help=f"comma list of {','.join(SOLVER_NAMES)}, or none (default %(default)s)",
+        help=f"comma list of {','.join(SOLVER_NAMES)}, all, or none (default %(default)s)",
     )
     g.add_argument(
         "--weight-choice",
@@ -273,6 +281,8 @@ def baseline_names(text: str) -> tuple[str, ...]:
 
     if text.strip().lower() in ("", "none"):
         return ()
+    if text.strip().lower() == "all":
+        return SOLVER_NAMES
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     bad = [n for n in names if n not in SOLVER_NAMES]
     if bad:

@@ -29,7 +29,9 @@ from .mri_volume import run_volume, slice_range
 from .solve import method_spec, solve
 
 DEFAULTS = fit_defaults("mri", "deep-decoder")
-BASELINES = "zero_filled,l1_wavelet,tv"
+#: the baselines of a default run: the ones that keep it about a minute on 2 cores (ℓ1 and
+#: TV to convergence more than double it: bench/RESULTS.md); `--baselines all` adds them
+BASELINES = "zero_filled,min_norm"
 
 
 def add_parser(sub: Any) -> None:
@@ -39,12 +41,14 @@ def add_parser(sub: Any) -> None:
         "mri",
         help="reconstruct an MRI slice from undersampled multi-coil k-space",
         description="Reconstruct an MRI slice from Cartesian-undersampled k-space with an "
-        "un-trained generator, fitted until convergence, next to zero-filling, l1-wavelet "
-        "and TV baselines solved on the same forward model. Default: dipy's T1 slice "
+        "un-trained generator, fitted until convergence, next to classical baselines solved "
+        "on the same forward model (zero-filling and least squares by default; "
+        "--baselines all adds l1-wavelet and TV). Default: dipy's T1 slice "
         f"({DEFAULT_SIDE}x{DEFAULT_SIDE}), {sig.coils} simulated coils, "
         f"{meas.acceleration:g}x {meas.mask} mask; a "
         f"{DEFAULTS['layers']}-layer, {DEFAULTS['channels']}-channel deep decoder, Adam lr "
-        f"{DEFAULTS['lr']:g}, at most {DEFAULTS['max_iters']} iterations.",
+        f"{DEFAULTS['lr']:g} ({DEFAULTS['schedule']} schedule), a TV term of "
+        f"{DEFAULTS['tv_weight']:g} x max|A^T y|, at most {DEFAULTS['max_iters']} iterations.",
     )
     p.add_argument("--kspace", type=Path, default=None, help="fastMRI .h5 file (default: dipy)")
     p.add_argument(
