@@ -40,6 +40,7 @@ LEVERS: dict[str, dict[str, Any]] = {
     "decoder default": {},
     "no tv term": {"tv_weight": 0.0},
     "tv term 1e-3": {"tv_weight": 1e-3},
+    "tv term 3e-3": {"tv_weight": 3e-3},
     "tv term 1e-2": {"tv_weight": 1e-2},
     "previous default (plateau, 3000 cap)": {"schedule": "plateau", "lr": 0.05, "tv_weight": 0.0},
     "wider 5 x 64": {"channels": 64},
@@ -51,6 +52,7 @@ VOLUME_FLAGS: dict[str, list[str]] = {
     "decoder default": [],
     "no tv term": ["--tv-weight", "0"],
     "tv term 1e-3": ["--tv-weight", "1e-3"],
+    "tv term 3e-3": ["--tv-weight", "3e-3"],
     "tv term 1e-2": ["--tv-weight", "1e-2"],
 }
 
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levers", nargs="*", default=["decoder default"], choices=list(LEVERS))
     parser.add_argument("--no-baselines", action="store_true", help="levers only")
     parser.add_argument("--volume", action="store_true", help="the 10-slice volume instead")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="root seeds (the mask's and the decoder's; slice only)")  # fmt: skip
     args = parser.parse_args(argv)
     tune_process()
     for acceleration in args.accelerations:
@@ -73,15 +77,16 @@ def main(argv: list[str] | None = None) -> int:
                     **({"snr": args.snr} if args.snr is not None else {})}  # fmt: skip
             if args.volume:
                 _volume(cell, args.levers, args.no_baselines)
-            else:
-                _slice(cell, args.levers, args.no_baselines)
+                continue
+            for seed in args.seeds:
+                _slice({**cell, **({"seed": seed} if seed else {})}, args.levers, args.no_baselines)
     return 0
 
 
 def _slice(cell: dict[str, Any], levers: list[str], no_baselines: bool) -> None:
     meas = MRIMeasurement(cell["acceleration"], mask=cell["mask"], model="sense")
     signal = MRISignal(size=cell["size"], snr=cell.get("snr"))
-    problem = build(ProblemSpec(signal, meas))
+    problem = build(ProblemSpec(signal, meas, cell.get("seed", 0)))
     if not no_baselines:
         for name in ("zero_filled", "min_norm", "l1_wavelet", "tv"):
             rec = run(problem, Solver(name, "oracle"), device="cpu")
@@ -120,7 +125,7 @@ def _volume(cell: dict[str, Any], levers: list[str], no_baselines: bool) -> None
                 command += ["--baselines", "zero_filled"]
             else:
                 command += ["--baselines", "zero_filled,l1_wavelet,tv"]
-            subprocess.run(command, check=True)
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)  # JSON rows only
             metrics = json.loads((out / "metrics.json").read_text())
         iterations = [s["iterations"] for s in metrics["per_slice"]]
         reasons = sorted({s["stop_reason"] for s in metrics["per_slice"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from bench.__main__ import main
@@ -185,3 +186,23 @@ def test_project_side_is_the_pipelines_fit():
     assert side["iterations"] == record.metrics["iterations"] == 30
     assert abs(side["psnr"] - record.metrics["psnr"]) < 1e-4  # float32 vs float64 scoring
     assert abs(side["psnrs"][-1] - side["psnr"]) < 1e-4
+
+
+@pytest.mark.slow  # two 1100-iteration fits: scripts/test.sh runs it after the fast suite
+def test_mri_levers_name_valid_fits_and_mri_flags(capsys):
+    """Every lever is a valid fit; every volume lever's flags parse as `mri` flags; a
+    tiny cell runs and prints one scored row per lever."""
+    from bench.mri_levers import LEVERS, VOLUME_FLAGS
+    from bench.mri_levers import main as levers
+    from untrained_cs.cli import build_parser
+    from untrained_cs.methods import GeneratorFit
+
+    for fields in LEVERS.values():
+        GeneratorFit(**fields)
+    for flags in VOLUME_FLAGS.values():
+        build_parser().parse_args(["mri", "--slices", "all", *flags])
+    argv = ["--accelerations", "4", "--masks", "random", "--size", "32", "--no-baselines"]
+    assert levers([*argv, "--levers", "tv term 1e-2", "projection"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["method"] for r in rows] == ["tv term 1e-2", "projection"]
+    assert all(r["psnr"] > 15 and 0 < r["ssim"] <= 1 for r in rows)

@@ -204,6 +204,7 @@ def test_schedule_holds_the_peak_before_it_halves():
     assert [i for i in range(20) if schedule.lr_factor_changes(i)][2:] == [8, 11, 14, 17]
     annealed = schedule.annealed(np.arange(20))
     assert not annealed[:17].any() and annealed[17:].all()
+    assert schedule.annealed_at() == 17 and Schedule().annealed_at() is None
     with pytest.raises(ValueError, match="hold"):
         Schedule(hold=-1).validate()
 
@@ -237,5 +238,6 @@ def test_a_fit_stops_once_its_schedule_has_annealed():
     r, _ = _tiny(max_iters=400, half_life=20, min_lr_ratio=0.25, plateau=False, tol=1e-12)
     assert r.stop_reason == ["annealed"] and r.converged == [True]
     assert r.stop_iteration == [40]
+    assert Schedule(half_life=20, min_lr_ratio=0.25, plateau=False).annealed_at() == 40
     rates = r.history["lr"][:, 0][-3:]  # at iterations 10, 20, 40
     np.testing.assert_allclose(rates, [0.005, 0.0025, 0.00125])

@@ -148,3 +148,11 @@ def test_the_2ch_decoder_starts_at_the_scale_of_the_coil_images():
     assert gen.output_scale == pytest.approx(mri.output_scale()) and gen.output_scale < 1
     zero_filled = mri.operator.unsample(mri.y).abs().max()
     assert gen.output_scale * COIL_PEAK == pytest.approx(float(zero_filled), rel=1e-5)
+
+
+def test_the_progress_total_is_where_the_schedule_anneals() -> None:
+    """The MRI default stops annealed at the first check after 800 + 7 × 40 iterations
+    (1100, as its fits end), far below its 3000 cap; a plateau fit may run to its cap."""
+    assert GeneratorFit().resolved("mri").expected_iterations() == 1100
+    assert GeneratorFit(schedule="plateau").resolved("mri").expected_iterations() == 3000
+    assert GeneratorFit(max_iters=500).resolved("mri").expected_iterations() == 500

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from .defaults import HOLDOUT_FRACTION, SCHEDULES, fit_defaults
 from .fit.optim import OPTIMIZERS
+from .fit.schedule import Schedule
 from .fit.selection import STOP_RULES
 from .fit.stopping import StopRule
 from .generators.factory import GENERATORS as GENERATOR_NAMES
@@ -142,6 +143,16 @@ class GeneratorFit:
                     "plateau": False, **tv}  # fmt: skip
         return {"max_iters": self.max_iters, "tol": self.tol, "loss_floor": self.loss_floor,
                 **SCHEDULES[self.schedule or "plateau"], **tv}  # fmt: skip
+
+    def expected_iterations(self) -> int:
+        """The iterations a fit of this resolved method runs at most: ``max_iters``, or
+        fewer when its schedule anneals first (the first check at or after that point)."""
+        cap = int(self.max_iters or 0)
+        end = Schedule(**SCHEDULES[self.schedule or "plateau"]).annealed_at()
+        if end is None:
+            return cap
+        every = StopRule.check_every
+        return min(cap, -(-end // every) * every)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"kind": self.kind, **dataclasses.asdict(self)}

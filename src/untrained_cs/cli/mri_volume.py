@@ -119,7 +119,7 @@ def run_volume(args: argparse.Namespace) -> int:
             scale = float(np.median([p.output_scale() for p in problems]))
             method = dataclasses.replace(method, output_scale=scale)
         start = time.perf_counter()
-        progress = SliceProgress(int(method.resolved("mri", True).max_iters or 0), args.quiet)
+        progress = SliceProgress(method.resolved("mri", True).expected_iterations(), args.quiet)
         try:
             records = run_batch(
                 problems, method, device=args.device, callback=progress, compile=args.compile

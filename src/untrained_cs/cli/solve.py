@@ -98,7 +98,7 @@ def _fit(
         compile=args.compile,
     )
     resolved = resolve(problem, method)
-    progress = Progress(int(resolved.max_iters or 0), args.quiet, args.command)
+    progress = Progress(resolved.expected_iterations(), args.quiet, args.command)
     try:
         with requests.polling():
             return run(problem, method, callback=progress, device=args.device, control=control)

@@ -24,6 +24,7 @@ member's rate has *annealed* (its factor is down to ``min_lr_ratio``): the stopp
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -74,6 +75,13 @@ class Schedule:
         if self.warmup:
             factor = np.where(it < self.warmup, (it + 1) / self.warmup, factor)
         return factor
+
+    def annealed_at(self) -> int | None:
+        """The first iteration at which :meth:`annealed` holds (None: never, no half-life)."""
+        if not self.half_life:
+            return None
+        halvings = max(math.ceil(math.log2(1.0 / self.min_lr_ratio) - 1e-9), 0)
+        return self.warmup + self.hold + halvings * self.half_life
 
     def lr_factor_changes(self, iteration: int) -> bool:
         """Whether :meth:`lr_factor` differs at ``iteration`` from the iteration before."""
