@@ -141,7 +141,7 @@ def add_fit_arguments(p: argparse.ArgumentParser, problem_kind: str) -> None:
         default=None,
         metavar="W",
         help="add W x max|A^T y| x TV(G) to the fit's loss (0: the paper's loss; default "
-        f"{dd.get('tv_weight', 0):g} here, 0 under --recipe published)",
+        f"{dd.get('tv_weight', 0):g} here, 0 under GD or --recipe published)",
     )
     g.add_argument(
         "--max-iters",
