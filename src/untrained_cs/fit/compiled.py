@@ -29,6 +29,7 @@ import torch
 
 from ..generators.base import Generator
 from ..operators.base import Operator
+from ..solvers.norms import spatial_ndim
 from ..solvers.tv import total_variation
 from .inputs import squared_norms
 
@@ -122,7 +123,8 @@ def _pass(
     residual = operator.matvec(out) - y
     loss = 0.5 * squared_norms(residual if keep is None else residual * keep)
     if tv is not None:
-        loss = loss + tv * total_variation(out, out.dim() - 2, eps=TV_EPS).to(loss.dtype)
+        ndim = spatial_ndim(tuple(out.shape[1:]))
+        loss = loss + tv * total_variation(out, ndim, eps=TV_EPS).to(loss.dtype)
     return out, residual, loss
 
 

@@ -30,6 +30,7 @@ import torch
 
 from ..generators.base import Generator
 from ..operators.base import Operator
+from ..solvers.norms import weight_scale
 from ..version import package_version
 from . import checkpoint as ckpt
 from .inputs import check_inputs, on_device, resolve_device
@@ -48,9 +49,7 @@ def tv_weights(operator: Operator, y: torch.Tensor, relative: float) -> torch.Te
     TV solver's weights are given in), None when ``relative`` is 0."""
     if relative == 0:
         return None
-    with torch.no_grad():
-        peak = operator.adjoint(y).abs().reshape(y.shape[0], -1).amax(dim=1)
-    return (relative * peak).float()
+    return (relative * weight_scale(operator, y)).float()
 
 
 @dataclass

@@ -27,7 +27,7 @@ from .choose import (
 )
 from .fista import fista
 from .least_squares import min_norm, real_dtype
-from .norms import lipschitz_constant
+from .norms import lipschitz_constant, weight_scale
 from .tv import tv_pdhg
 
 BASELINES = ("min_norm", "l1_wavelet", "tv")
@@ -159,7 +159,7 @@ def run_baselines(
     _check(names, weight_choice, score, noise_std)
     image_of = to_image or (lambda x: x)
     score_x = None if score is None else (lambda x: score(image_of(x)))
-    scale = float(operator.adjoint(y).abs().max())
+    scale = float(weight_scale(operator, y).max())
     opts, lip = options or {}, None
     out: dict[str, BaselineResult] = {}
     for name in names:

@@ -34,6 +34,14 @@ def member_norm(t: torch.Tensor) -> torch.Tensor:
     return inner(t, t).clamp_min(0.0).sqrt()
 
 
+def weight_scale(op: LinearMap, y: torch.Tensor) -> torch.Tensor:
+    """max|Aᵀy_b| per member ``[B]``: the scale that regularisation weights are given
+    relative to (it moves with λ when A and y are rescaled), by the baselines and the fit's
+    TV term alike."""
+    with torch.no_grad():
+        return op.adjoint(y).abs().reshape(y.shape[0], -1).amax(dim=1)
+
+
 def operator_norm(
     op: LinearMap, iters: int = NORM_ITERS, seed: int = 0, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
